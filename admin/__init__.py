@@ -1,0 +1,92 @@
+"""Hài Lòng central service: the kiosk API, the admin console and the reports."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+from .db import configure_sqlite, db, migrate
+
+__version__ = "0.1.0"
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the central service. ``test_config`` overrides the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=os.environ.get("ADMIN_DATABASE_URL")
+        or f"sqlite:///{Path(app.instance_path) / 'hailong.db'}",
+        TIMEZONE=os.environ.get("ADMIN_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        HOST=os.environ.get("ADMIN_HOST", "127.0.0.1"),
+        PORT=int(os.environ.get("ADMIN_PORT", "5000")),
+        # Officer photos come through the console; the API has its own 1 MiB cap.
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        API_MAX_BODY=1024 * 1024,
+        API_MAX_ITEMS=500,
+        PHOTO_MAX_BYTES=2 * 1024 * 1024,
+        # A kiosk clock further than this from ours is wrong, not just late.
+        CLOCK_TOLERANCE_S=600,
+        # A kiosk not heard from for this long is shown offline.
+        KIOSK_OFFLINE_AFTER_S=300,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_WINDOW_S=900,
+        LOGIN_LOCK_S=900,
+        SESSION_COOKIE_SECURE=os.environ.get("ADMIN_INSECURE_COOKIES") != "1",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=os.environ.get("ADMIN_INSECURE_COOKIES") != "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="vi",
+        BABEL_DEFAULT_TIMEZONE=os.environ.get("ADMIN_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        SQLALCHEMY_ENGINE_OPTIONS={},
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["SECRET_KEY"] = (
+        app.config.get("SECRET_KEY") or os.environ.get("ADMIN_SECRET_KEY") or _instance_secret(app)
+    )
+    try:
+        app.config["TZ"] = ZoneInfo(app.config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SystemExit(
+            f"ADMIN_TIMEZONE={app.config['TIMEZONE']!r} is not an IANA time zone name "
+            "(for example Asia/Ho_Chi_Minh)."
+        ) from None
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    from . import api, auth, cli, console, errors, i18n
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(console.bp)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret key kept in the instance folder, made on first start (mode 0600).
+
+    Production sets ``ADMIN_SECRET_KEY``; this keeps a single-machine install
+    working across restarts without writing a secret into git or a unit file.
+    """
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()

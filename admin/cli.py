@@ -1,0 +1,5 @@
+"""Placeholder until the commands land (owned by the CLI work)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,102 @@
+"""Database handles: the SQLAlchemy extension, migrations, and column types.
+
+The extensions are created unbound here and attached to an app in
+``create_app``, as in Flask-SQLAlchemy's flaskr example.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations can drop and alter them on
+# SQLite (batch mode) and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant, stored as naive UTC and read back as an aware UTC datetime.
+
+    SQLite has no time zone type; storing UTC everywhere makes the two
+    databases behave the same and keeps comparisons correct.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Make every SQLite connection durable and safe for several threads.
+
+    WAL lets readers work while one thread writes; ``synchronous=FULL`` fsyncs
+    each commit, because a kiosk forgets a rating once we have acknowledged
+    it. pysqlite's own transaction handling is turned off so that we emit
+    BEGIN ourselves: a write path asks for ``BEGIN IMMEDIATE`` (see
+    ``write_transaction``), which takes the write lock up front instead of
+    failing with "database is locked" when two readers both try to upgrade.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = "IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write_transaction() -> None:
+    """Start the session's transaction as a writer.
+
+    Call it first thing in a request that will write. On SQLite it takes the
+    write lock at BEGIN (waiting for it up to the busy timeout); on PostgreSQL
+    it changes nothing.
+    """
+    if db.session.in_transaction():
+        db.session.commit()
+    db.session.connection(execution_options={"sqlite_immediate": True})

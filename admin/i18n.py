@@ -1,0 +1,5 @@
+"""Placeholder until the console lands (owned by the console work)."""
+
+
+def init_app(app):
+    pass

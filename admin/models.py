@@ -1,0 +1,342 @@
+"""The central service's tables, as SQLAlchemy 2 typed models.
+
+Raw ratings are kept forever; reports read the pre-aggregated daily tables
+(``DailyCount``, ``DailyReasonCount``) that ingestion keeps up to date, so
+they stay fast at tens of millions of ratings.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from .db import UTCDateTime, db, utcnow
+
+# BIGINT on PostgreSQL, but SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+UNIT_KINDS = ("province", "district", "commune", "department")
+ROLES = ("admin", "manager", "inspector", "viewer")
+SOURCES = ("touch", "button")
+DUTY_ORIGINS = ("scheduled", "kiosk")
+NO_OFFICER = 0  # officer key in the daily tables for ratings made with nobody on duty
+
+
+class Unit(db.Model):
+    """An administrative unit: province, district, commune or department.
+
+    ``path`` lists the ids from the root down, as ``/1/4/17/``, so a unit's
+    whole subtree is one indexed ``LIKE '/1/4/%'``.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    path: Mapped[str] = mapped_column(String(400), default="", index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+    desks: Mapped[list[Desk]] = relationship(back_populates="unit")
+    officers: Mapped[list[Officer]] = relationship(back_populates="unit")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.id} {self.name!r}>"
+
+
+class Desk(db.Model):
+    """A reception desk ("quầy") of a unit, where one kiosk stands."""
+
+    __tablename__ = "desks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    unit: Mapped[Unit] = relationship(back_populates="desks")
+    kiosks: Mapped[list[Kiosk]] = relationship(back_populates="desk")
+
+
+class Officer(db.Model):
+    """A civil servant who serves citizens at a desk and is rated."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Salted hash of the kiosk sign-in PIN; the kiosk checks it offline.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+
+    unit: Mapped[Unit] = relationship(back_populates="officers")
+    photo: Mapped[OfficerPhoto | None] = relationship(
+        back_populates="officer", cascade="all, delete-orphan", lazy="select"
+    )
+
+
+class OfficerPhoto(db.Model):
+    """An officer's photo, kept in the database so every copy of the service sees it."""
+
+    __tablename__ = "officer_photos"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    officer: Mapped[Officer] = relationship(back_populates="photo")
+
+
+class Kiosk(db.Model):
+    """A registered rating terminal. Only a hash of its token is stored."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_heartbeat: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Kiosk clock minus server clock at the last heartbeat, in seconds.
+    clock_offset_s: Mapped[float | None]
+
+    desk: Mapped[Desk] = relationship(back_populates="kiosks")
+
+
+class DutyEvent(db.Model):
+    """A sign-in or sign-out sent by a kiosk, idempotent by its UUID."""
+
+    __tablename__ = "duty_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    action: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DutyPeriod(db.Model):
+    """An officer on duty at a desk from ``starts_at`` until ``ends_at`` (open while None).
+
+    ``origin`` says how it started: ``scheduled`` by a manager, or ``kiosk``
+    when the officer signed in at the desk.
+    """
+
+    __tablename__ = "duty_periods"
+    __table_args__ = (
+        CheckConstraint("origin IN ('scheduled', 'kiosk')", name="origin"),
+        Index("ix_duty_periods_desk_start", "desk_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    origin: Mapped[str] = mapped_column(String(10))
+
+    officer: Mapped[Officer] = relationship()
+    desk: Mapped[Desk] = relationship()
+
+
+class Reason(db.Model):
+    """A reason a citizen can give for a low score (PROTOCOL.md §1)."""
+
+    __tablename__ = "reasons"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_vi: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    integrity: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Setting(db.Model):
+    """One piece of central configuration (the scale, kiosk timings), as JSON."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class Rating(db.Model):
+    """One press by a citizen, as the kiosk sent it.
+
+    ``day`` is the local date the rating counts for in reports: from the
+    kiosk's ``created_at``, or from ``received_at`` when the kiosk's clock is
+    flagged as wrong (PROTOCOL.md §3).
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("source IN ('touch', 'button')", name="source"),
+        Index("ix_ratings_kiosk_seq", "kiosk_id", "seq"),
+        Index("ix_ratings_officer_day", "officer_id", "day"),
+        Index("ix_ratings_unit_day", "unit_id", "day"),
+        Index("ix_ratings_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(10))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ticket: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clock_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    day: Mapped[date] = mapped_column(Date)
+
+    reasons: Mapped[list[RatingReason]] = relationship(
+        back_populates="rating", cascade="all, delete-orphan"
+    )
+    officer: Mapped[Officer | None] = relationship()
+    desk: Mapped[Desk] = relationship()
+    kiosk: Mapped[Kiosk] = relationship()
+
+
+class RatingReason(db.Model):
+    """A reason chosen with a rating (many per rating)."""
+
+    __tablename__ = "rating_reasons"
+    __table_args__ = (Index("ix_rating_reasons_code", "reason_code", "rating_id"),)
+
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"), primary_key=True)
+
+    rating: Mapped[Rating] = relationship(back_populates="reasons")
+
+
+class DailyCount(db.Model):
+    """How many ratings of one score an officer got at a desk on one local day.
+
+    Derived data, kept by ingestion and rebuildable from ``ratings``;
+    ``officer_id`` is ``NO_OFFICER`` (0) for ratings made with nobody on duty,
+    so it carries no foreign key.
+    """
+
+    __tablename__ = "daily_counts"
+    __table_args__ = (Index("ix_daily_counts_officer_day", "officer_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class DailyReasonCount(db.Model):
+    """How often a reason was given to an officer at a desk on one local day."""
+
+    __tablename__ = "daily_reason_counts"
+    __table_args__ = (Index("ix_daily_reason_counts_officer_day", "officer_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class User(db.Model):
+    """A person who signs in to the console. ``unit_id`` bounds what a manager or inspector sees."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'manager', 'inspector', 'viewer')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    # Flask-Login's user protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class LoginFailure(db.Model):
+    """Recent failed sign-ins for one key (a user name or an address), for throttling.
+
+    Kept in the database, not in memory, so every copy of the service behind
+    the load balancer sees the same count.
+    """
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """One change made through the console or the commands: who, what, when, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(64))
