@@ -97,6 +97,15 @@ def write_transaction() -> None:
     write lock at BEGIN (waiting for it up to the busy timeout); on PostgreSQL
     it changes nothing.
     """
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def dialect_insert(table):
+    """An INSERT for ``table`` with ``on_conflict_do_*``, for the session's database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

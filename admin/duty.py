@@ -1,0 +1,101 @@
+"""Who is on duty at a desk: scheduled periods and sign-ins at the kiosk."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from .db import db
+from .idempotent import insert_new, settle
+from .models import DutyEvent, DutyPeriod, Kiosk, Officer
+from .wire import BatchResult, ItemError, parse_instant, require_uuid
+
+ACTIONS = ("sign_in", "sign_out")
+
+
+def on_duty(desk_id: int, at: datetime) -> DutyPeriod | None:
+    """The duty period covering ``at`` at the desk (the latest begun, if several)."""
+    stmt = (
+        select(DutyPeriod)
+        .where(
+            DutyPeriod.desk_id == desk_id,
+            DutyPeriod.starts_at <= at,
+            or_(DutyPeriod.ends_at.is_(None), DutyPeriod.ends_at > at),
+        )
+        .order_by(DutyPeriod.starts_at.desc(), DutyPeriod.id.desc())
+        .limit(1)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def _close_open(at: datetime, *conditions) -> None:
+    for period in db.session.scalars(
+        select(DutyPeriod).where(DutyPeriod.ends_at.is_(None), DutyPeriod.starts_at <= at, *conditions)
+    ):
+        period.ends_at = at
+
+
+def sign_in(desk_id: int, officer_id: int, at: datetime) -> DutyPeriod:
+    """The officer takes the desk at ``at``: whoever held it, and any other desk the officer held, is closed."""
+    _close_open(at, or_(DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id))
+    period = DutyPeriod(desk_id=desk_id, officer_id=officer_id, starts_at=at, origin="kiosk")
+    db.session.add(period)
+    return period
+
+
+def sign_out(desk_id: int, officer_id: int, at: datetime) -> None:
+    """The officer leaves the desk at ``at``."""
+    _close_open(at, DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id)
+
+
+def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
+    """Validate, store and apply a batch of duty events, idempotent by UUID; the caller commits."""
+    result = BatchResult()
+    unit_officers = set(
+        db.session.scalars(select(Officer.id).where(Officer.unit_id == kiosk.desk.unit_id))
+    )
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    order: list[tuple[str, uuid.UUID]] = []
+    seen: set[str] = set()
+    for item in items:
+        item_id, key = require_uuid(item)
+        if item_id in seen:
+            continue
+        seen.add(item_id)
+        try:
+            rows[key] = _validate_event(item, kiosk.id, unit_officers)
+        except ItemError as err:
+            result.reject(item_id, err)
+            continue
+        rows[key]["uuid"] = key
+        order.append((item_id, key))
+
+    inserted = insert_new(DutyEvent.__table__, list(rows.values()))
+    pending = [key for _, key in order if key not in inserted]
+    stored = {
+        e.uuid: (e.kiosk_id, e.officer_id, e.action, e.at)
+        for e in db.session.scalars(select(DutyEvent).where(DutyEvent.uuid.in_(pending)))
+    } if pending else {}
+    settle(result, order, inserted, stored, {k: _event_content(r) for k, r in rows.items()}, "duty event")
+    # Events from a kiosk that was offline arrive late and together: apply them in time order.
+    for row in sorted((rows[k] for k in inserted), key=lambda r: r["at"]):
+        apply = sign_in if row["action"] == "sign_in" else sign_out
+        apply(kiosk.desk_id, row["officer_id"], row["at"])
+    return result
+
+
+def _validate_event(item: dict[str, Any], kiosk_id: int, unit_officers: set[int]) -> dict[str, Any]:
+    officer_id = item.get("officer_id")
+    if isinstance(officer_id, bool) or officer_id not in unit_officers:
+        raise ItemError("unknown_officer", "officer_id must be an officer of this kiosk's unit.")
+    action = item.get("action")
+    if action not in ACTIONS:
+        raise ItemError("invalid_action", "action must be 'sign_in' or 'sign_out'.")
+    at = parse_instant(item.get("at"), "at")
+    return {"kiosk_id": kiosk_id, "officer_id": officer_id, "action": action, "at": at}
+
+
+def _event_content(row: dict[str, Any]) -> tuple:
+    return (row["kiosk_id"], row["officer_id"], row["action"], row["at"])
