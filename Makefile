@@ -1,0 +1,47 @@
+# Hài Lòng: the two commands of the README.
+#   make run   start the central service on SQLite with a demo province
+#   make test  run the whole test suite (SQLite and PostgreSQL)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# PostgreSQL tests use this database and skip if it cannot be reached (CI=true makes that a failure).
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export TEST_DATABASE_URL
+
+.PHONY: run test bench translations chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(PY)
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(PY)
+	$(PIP) install -q -r requirements-test.txt
+	touch $@ $(VENV)/.installed-run
+
+translations: $(VENV)/.installed-run
+	$(VENV)/bin/pybabel compile -q -d admin/translations
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: $(VENV)/.installed-run translations
+	VENV=$(VENV) bash deploy/run-demo.sh
+
+test: $(VENV)/.installed-test translations chromium
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(PY) bench/ingest.py
+	$(PY) bench/report.py --ratings 1000000
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
