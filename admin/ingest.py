@@ -8,6 +8,7 @@ daily counts that reports read are incremented in the same transaction.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -46,10 +47,30 @@ class KioskContext:
     tolerance: timedelta
 
 
+# How long a process trusts its copy of the scale size and the reason codes.
+RULES_TTL_S = 5.0
+
+
+def scale_rules() -> tuple[int, frozenset[str]]:
+    """The highest score and the known reason codes, read at most every few seconds.
+
+    They change rarely, and a kiosk learns of a change only when it fetches
+    its config (every heartbeat, a minute by default), so a few seconds of
+    staleness here cannot reject a rating that the kiosk could have made.
+    """
+    cache = current_app.extensions.setdefault("hailong.scale_rules", {})
+    now = time.monotonic()
+    if cache.get("until", 0.0) < now:
+        codes = frozenset(db.session.scalars(select(Reason.code)))
+        cache.update(value=(load_scale().max_score, codes), until=now + RULES_TTL_S)
+    return cache["value"]
+
+
 def kiosk_context(kiosk: Kiosk, now: datetime) -> KioskContext:
     """Load the scale, reasons and clock state that validation checks against."""
     tolerance = timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
     offset = kiosk.clock_offset_s
+    max_score, reason_codes = scale_rules()
     return KioskContext(
         kiosk_id=kiosk.id,
         desk_id=kiosk.desk_id,
@@ -57,8 +78,8 @@ def kiosk_context(kiosk: Kiosk, now: datetime) -> KioskContext:
         clock_suspect=offset is not None and abs(offset) > tolerance.total_seconds(),
         # Nothing can have been rated before the kiosk was registered.
         earliest_plausible=kiosk.created_at - tolerance,
-        max_score=load_scale().max_score,
-        reason_codes=frozenset(db.session.scalars(select(Reason.code))),
+        max_score=max_score,
+        reason_codes=reason_codes,
         tz=current_app.config["TZ"],
         tolerance=tolerance,
     )

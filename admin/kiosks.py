@@ -10,6 +10,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .db import db
 from .models import Desk, Kiosk
@@ -51,5 +52,7 @@ def kiosk_for_token(token: str) -> Kiosk | None:
     if not token:
         return None
     return db.session.execute(
-        select(Kiosk).where(Kiosk.token_hash == hash_token(token), Kiosk.enabled.is_(True))
+        select(Kiosk)
+        .options(joinedload(Kiosk.desk))
+        .where(Kiosk.token_hash == hash_token(token), Kiosk.enabled.is_(True))
     ).scalar_one_or_none()
