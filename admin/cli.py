@@ -1,5 +1,200 @@
-"""Placeholder until the commands land (owned by the CLI work)."""
+"""Operator commands of PROTOCOL.md §3: ``flask --app admin <command>``.
+
+Every refusal is one sentence on standard error, Vietnamese then English,
+and a non-zero exit code: 2 for an argument that cannot be read, 1 for one
+that names something missing or already taken. Standard output carries only
+the result, so a script can pipe it (the kiosk token, the report).
+
+The commands are plain click commands with an app context, registered on the
+app by ``init_app``, so ``app.test_cli_runner()`` runs them as ``flask`` does.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import date
+from typing import NoReturn
+
+import click
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from . import MIGRATIONS_DIR
+from .audit import record
+from .db import db
+from .kiosks import register_kiosk
+from .models import ROLES, Desk, Unit, User
+from .scale import load_scale
+from .scores import officer_report, rebuild_daily_counts, report_csv, report_json
+from .seed import SeedRefused, seed_demo
+
+MIN_PASSWORD = 10
+UNIT_ROLES = ("manager", "inspector")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def init_app(app):
-    pass
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` on standard error and stop with exit ``code``."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _schema_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu / Create or upgrade the database schema."""
+    click.echo(f"Cơ sở dữ liệu / Database: {db.engine.url.render_as_string(hide_password=True)}")
+    before = _schema_revision()
+    flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+    after = _schema_revision()
+    if before == after:
+        click.echo(f"Lược đồ đã ở phiên bản mới nhất ({after}), không thay đổi gì. "
+                   f"/ The schema is already at the latest revision ({after}); nothing changed.")
+    elif before is None:
+        click.echo(f"Đã tạo lược đồ, phiên bản {after}. / Created the schema at revision {after}.")
+    else:
+        click.echo(f"Đã nâng cấp lược đồ từ {before} lên {after}. / Upgraded the schema from {before} to {after}.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Mật khẩu / Password",
+            hide_input=True,
+            confirmation_prompt="Nhập lại mật khẩu / Repeat the password",
+        )
+    if len(password) < MIN_PASSWORD:
+        fail(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự. / The password needs at least {MIN_PASSWORD} characters.")
+    return password
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="admin | manager | inspector | viewer")
+@click.option("--unit", "unit_id", type=int, help="Đơn vị mà người dùng phụ trách / The unit the user works for.")
+@click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ một dòng đầu vào / Read the password from one line of standard input.")
+def create_user(name: str, role: str, unit_id: int | None, password_stdin: bool) -> None:
+    """Tạo người dùng bảng điều khiển / Create a console user."""
+    name = name.strip()
+    if not 1 <= len(name) <= 80:
+        fail("Tên người dùng phải có từ 1 đến 80 ký tự. / The user name must be 1 to 80 characters long.")
+    if role in UNIT_ROLES and unit_id is None:
+        fail(f"Vai trò {role} cần --unit (mã đơn vị). / The role {role} needs --unit (a unit id).")
+    if role == "admin" and unit_id is not None:
+        fail("Quản trị viên xem toàn bộ hệ thống; bỏ --unit. / An admin sees everything; leave out --unit.")
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        fail(f"Không có đơn vị {unit_id}. / There is no unit {unit_id}.")
+    if db.session.execute(select(User.id).where(User.username == name)).first():
+        fail(f"Tên người dùng {name!r} đã có. / The user name {name!r} is already taken.")
+    password = _read_password(password_stdin)
+    user = User(username=name, password_hash=generate_password_hash(password), role=role, unit_id=unit_id)
+    db.session.add(user)
+    db.session.flush()
+    record("create", "user", user.id, after={"username": name, "role": role, "unit_id": unit_id}, actor="cli")
+    db.session.commit()
+    click.echo(f"Đã tạo người dùng {name!r} ({role}). / Created user {name!r} ({role}).")
+
+
+@click.command("register-kiosk")
+@with_appcontext
+@click.option("--desk", "desk_id", required=True, type=int, help="Mã quầy / The desk id.")
+@click.option("--name", required=True, help="Tên thiết bị / The kiosk's name.")
+def register_kiosk_command(desk_id: int, name: str) -> None:
+    """Đăng ký thiết bị đánh giá và in mã truy cập một lần / Register a kiosk and print its token once."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        fail("Tên thiết bị phải có từ 1 đến 200 ký tự. / The kiosk name must be 1 to 200 characters long.")
+    desk = db.session.get(Desk, desk_id)
+    if desk is None:
+        fail(f"Không có quầy {desk_id}. / There is no desk {desk_id}.")
+    if not desk.active:
+        fail(f"Quầy {desk_id} đã ngừng hoạt động. / Desk {desk_id} is no longer in use.")
+    kiosk, token = register_kiosk(desk, name)
+    record("register", "kiosk", kiosk.id, after={"name": name, "desk_id": desk.id}, actor="cli")
+    db.session.commit()
+    click.echo(
+        f"Đã đăng ký thiết bị {name!r} (số {kiosk.id}) tại {desk.name}, {desk.unit.name}; "
+        "mã truy cập ở dòng dưới chỉ hiện một lần, hãy lưu ngay. "
+        f"/ Registered kiosk {name!r} (id {kiosk.id}) at {desk.name}, {desk.unit.name}; "
+        "the token below is shown only once, store it now."
+    )
+    click.echo(token)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--ratings", "n_ratings", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Số đánh giá mẫu trong 8 tuần qua / Demo ratings over the past 8 weeks.")
+def seed_demo_command(n_ratings: int) -> None:
+    """Tạo một tỉnh mẫu trên cơ sở dữ liệu trống / Make a demo province in an empty database."""
+    try:
+        summary = seed_demo(n_ratings)
+    except SeedRefused as refused:
+        fail(str(refused))
+    click.echo(
+        f"Đã tạo {summary.units} đơn vị, {summary.desks} quầy, {summary.officers} cán bộ, "
+        f"{summary.kiosks} thiết bị mẫu và {summary.ratings} đánh giá. "
+        f"/ Created {summary.units} units, {summary.desks} desks, {summary.officers} officers, "
+        f"{summary.kiosks} demo kiosks and {summary.ratings} ratings."
+    )
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        if ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    fail(f"{option} {value!r} không phải ngày dạng YYYY-MM-DD. / {option} {value!r} is not a date like 2026-11-27.", 2)
+
+
+@click.group("report", cls=AppGroup)
+def report() -> None:
+    """Báo cáo / Reports."""
+
+
+@report.command("officers")
+@click.option("--from", "start", required=True, metavar="YYYY-MM-DD", help="Ngày đầu (tính cả ngày này) / First day, included.")
+@click.option("--to", "end", required=True, metavar="YYYY-MM-DD", help="Ngày cuối (tính cả ngày này) / Last day, included.")
+@click.option("--unit", "unit_id", type=int, help="Chỉ đơn vị này và cấp dưới / Only this unit and the units below it.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+def report_officers(start: str, end: str, unit_id: int | None, fmt: str) -> None:
+    """Kết quả đánh giá từng cán bộ / Ratings per officer (PROTOCOL.md §3)."""
+    first, last = _parse_day(start, "--from"), _parse_day(end, "--to")
+    if first > last:
+        fail(f"--from {start} sau --to {end}. / --from {start} is after --to {end}.", 2)
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        fail(f"Không có đơn vị {unit_id}. / There is no unit {unit_id}.")
+    scale = load_scale()
+    rows = officer_report(first, last, unit_id)
+    if fmt == "json":
+        click.echo(json.dumps(report_json(rows, scale), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report_csv(rows, scale), nl=False)
+
+
+@click.command("rebuild-counts")
+@with_appcontext
+def rebuild_counts() -> None:
+    """Đếm lại số liệu theo ngày từ các đánh giá / Recount the daily counts from the ratings."""
+    counted = rebuild_daily_counts()
+    click.echo(f"Đã đếm lại {counted} đánh giá. / Recounted {counted} ratings into the daily counts.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the operator commands on ``app``."""
+    for command in (init_db, create_user, register_kiosk_command, seed_demo_command, report, rebuild_counts):
+        app.cli.add_command(command)

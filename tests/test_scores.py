@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from admin.db import db
+from admin.ingest import store_ratings
 from admin.models import DailyCount, DailyReasonCount, Kiosk, Rating, RatingReason, Setting
 from admin.scale import load_scale
 from admin.scores import (
@@ -331,6 +332,29 @@ def counts_table():
                                          DailyReasonCount.desk_id, DailyReasonCount.reason_code,
                                          DailyReasonCount.count)).all()),
     )
+
+
+def test_rebuild_daily_counts_equals_counts_kept_by_ingestion(w):
+    kiosk = db.session.get(Kiosk, w.kiosk_a_id)
+    kiosk.created_at = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    db.session.commit()
+    items = [
+        {"id": str(uuid.uuid4()), "seq": seq, "score": score, "officer_id": officer, "reasons": reasons,
+         "source": "touch", "created_at": f"2026-11-{day:02d}T{8 + seq % 8:02d}:15:00+07:00"}
+        for seq, (score, officer, reasons, day) in enumerate([
+            (3, w.officer_a_id, [], 2), (1, w.officer_a_id, ["slow", "bribe"], 2), (2, None, [], 2),
+            (1, None, ["attitude"], 3), (1, w.officer_a2_id, ["slow"], 3), (3, w.officer_a2_id, [], 3),
+            (3, w.officer_a_id, [], 4), (1, w.officer_a_id, ["slow"], 4),
+        ], start=1)
+    ]
+    result = store_ratings(kiosk, items, received_at=datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc))
+    db.session.commit()
+    assert len(result.accepted) == 8
+    incremental = counts_table()
+    assert rebuild_daily_counts() == 8
+    assert counts_table() == incremental
+    assert (MON, 0, w.desk_a_id, "attitude", 1) not in incremental[1]
+    assert (date(2026, 11, 3), 0, w.desk_a_id, "attitude", 1) in incremental[1]
 
 
 def test_rebuild_daily_counts_from_ratings(w):
