@@ -1,0 +1,32 @@
+"""The audit log (administrators only): who changed what, when, and the values before and after."""
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import func, select
+
+from ..access import require_role
+from ..db import db
+from ..models import AuditEntry
+from . import bp
+
+PAGE_SIZE = 50
+
+
+@bp.get("/audit")
+@require_role("admin")
+def audit_log():
+    """The newest changes first, a page at a time."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "console/audit_log.html",
+        entries=entries,
+        page=page,
+        has_next=page * PAGE_SIZE < total,
+    )
