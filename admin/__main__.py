@@ -13,16 +13,25 @@ from waitress import create_server
 from . import create_app
 
 
+def env_int(name: str, default: int, low: int, high: int) -> int:
+    """The whole number in environment variable ``name``; a clear exit when it is not one in range."""
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SystemExit(
+            f"{name}={raw!r} phải là số nguyên từ {low} đến {high}. / {name}={raw!r} must be a whole number from {low} to {high}."
+        )
+    return value
+
+
 def main() -> None:
     """Build the app and serve it until stopped."""
-    try:
-        threads = int(os.environ.get("ADMIN_THREADS", "8"))
-    except ValueError:
-        threads = 0
-    if threads < 1:
-        raise SystemExit(
-            "ADMIN_THREADS phải là số nguyên dương. / ADMIN_THREADS must be a whole number from 1 up."
-        )
+    threads = env_int("ADMIN_THREADS", 8, 1, 256)
+    # Checked here too: create_app would stop on a bad port with a traceback.
+    env_int("ADMIN_PORT", 5000, 1, 65535)
     app = create_app()
     host, port = app.config["HOST"], app.config["PORT"]
     # Bound before the URL is printed, so whoever reads it can connect at once.

@@ -310,10 +310,11 @@ def test_python_m_admin_serves_and_prints_url(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_python_m_admin_bad_thread_count_refused():
-    env = {**os.environ, "ADMIN_THREADS": "nhiều"}
+@pytest.mark.parametrize("name, value", [("ADMIN_THREADS", "nhiều"), ("ADMIN_THREADS", "0"), ("ADMIN_PORT", "http")])
+def test_python_m_admin_bad_setting_refused(name, value):
+    env = {**os.environ, name: value}
     result = subprocess.run([sys.executable, "-m", "admin"], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1
-    assert "ADMIN_THREADS must be a whole number from 1 up" in result.stderr
+    assert f"{name}={value!r} must be a whole number from 1 to" in result.stderr
     assert "Traceback" not in result.stderr
