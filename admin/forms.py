@@ -1,8 +1,12 @@
 """The base of every console form: CSRF from Flask-WTF, messages from our catalogue."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from .i18n import FormTranslations
 
@@ -30,3 +34,8 @@ class QueryForm(Form):
 
     def is_submitted(self) -> bool:
         return bool(request.args)
+
+
+def select_choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """A select box's options from (value, label) pairs, such as ``units.unit_choices`` gives."""
+    return [SelectChoice(value, label) for value, label in pairs]

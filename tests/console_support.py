@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import func, select
@@ -37,6 +38,12 @@ def compile_translations() -> None:
         with partial.open("wb") as mo:
             write_mo(mo, catalog)
         partial.replace(mo_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """Import this fixture into a test module that reads Vietnamese text: it compiles the catalogues once."""
+    compile_translations()
 
 
 def add_user(app, username: str, role: str, unit_id: int | None = None, password: str = PASSWORD) -> int:
@@ -76,14 +83,24 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", html.unescape(body)).strip()
 
 
-def add_ratings(app, kiosk_id: int, ratings: list[tuple[int, int | None, list[str]]], when: datetime | None = None):
-    """Store ratings (score, officer id, reason codes) from a kiosk, as the API would."""
+def add_ratings(
+    app,
+    kiosk_id: int,
+    ratings: list[tuple[int, int | None, list[str]]],
+    when: datetime | None = None,
+    first_seq: int | None = None,
+):
+    """Store ratings (score, officer id, reason codes) from a kiosk, as the API would.
+
+    They are numbered on from the kiosk's last one, or from ``first_seq``.
+    """
     from admin.ingest import store_ratings
 
-    when = when or datetime.now(timezone.utc) - timedelta(minutes=5)
+    when = when or datetime.now(timezone.utc) - timedelta(seconds=2)
     with app.app_context():
         kiosk = db.session.get(Kiosk, kiosk_id)
-        start = (db.session.execute(select(func.max(Rating.seq)).where(Rating.kiosk_id == kiosk_id)).scalar() or 0) + 1
+        last = db.session.execute(select(func.max(Rating.seq)).where(Rating.kiosk_id == kiosk_id)).scalar()
+        start = first_seq or (last or 0) + 1
         items = [
             {
                 "id": str(uuid.uuid4()),
@@ -99,3 +116,12 @@ def add_ratings(app, kiosk_id: int, ratings: list[tuple[int, int | None, list[st
         result = store_ratings(kiosk, items, received_at=when + timedelta(seconds=1))
         db.session.commit()
         assert not result.rejected, result.rejected
+
+
+def signed_in(app, role: str, unit_id: int | None = None, username: str | None = None):
+    """A test client signed in as a new account with ``role`` (and ``unit_id``)."""
+    username = username or f"{role}{unit_id or ''}"
+    add_user(app, username, role, unit_id)
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client

@@ -8,15 +8,11 @@ from sqlalchemy import select
 
 from admin.db import db, utcnow
 from admin.models import LoginFailure, User
-from console_support import PASSWORD, add_user, compile_translations, csrf_token, login, submit, text
+from console_support import PASSWORD, add_user, csrf_token, login, submit, text
+from console_support import compiled_catalogues  # noqa: F401  (fixture: Vietnamese catalogue)
 
 LOCKED_VI = "Đăng nhập sai quá nhiều lần"
 WRONG_VI = "Sai tên đăng nhập hoặc mật khẩu."
-
-
-@pytest.fixture(scope="session", autouse=True)
-def translations():
-    compile_translations()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from .. import audit
 from ..access import EDITORS, get_visible_or_404, in_visible_units, require_role, visible_unit_root
 from ..db import db, write_transaction
-from ..forms import Form
+from ..forms import Form, select_choices
 from ..models import Desk, Unit
 from ..units import unit_choices
 from . import bp
@@ -35,7 +35,7 @@ class DeskForm(Form):
 
 def desk_form(desk: Desk | None = None) -> DeskForm:
     form = DeskForm(obj=desk)
-    form.unit_id.choices = unit_choices(visible_unit_root(current_user))
+    form.unit_id.choices = select_choices(unit_choices(visible_unit_root(current_user)))
     return form
 
 

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length
 from .. import audit, scores
 from ..access import EDITORS, get_visible_or_404, in_visible_units, require_role
 from ..db import db, utcnow, write_transaction
-from ..forms import Form
+from ..forms import Form, select_choices
 from ..kiosks import register_kiosk, revoke, rotate_token
 from ..models import Desk, Kiosk, Unit
 from . import bp
@@ -87,7 +87,7 @@ def kiosk_new():
             Desk.unit_id,
         )
     ).all()
-    form.desk_id.choices = [(desk.id, f"{desk.unit.name} — {desk.name}") for desk in desks]
+    form.desk_id.choices = select_choices((desk.id, f"{desk.unit.name} — {desk.name}") for desk in desks)
     if form.validate_on_submit():
         write_transaction()
         kiosk, token = register_kiosk(db.session.get(Desk, form.desk_id.data), form.name.data.strip())

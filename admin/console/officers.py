@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 from .. import audit
 from ..access import EDITORS, get_visible_or_404, in_visible_units, require_role, visible_unit_root
 from ..db import db, utcnow, write_transaction
-from ..forms import Form
+from ..forms import Form, select_choices
 from ..models import Officer, OfficerPhoto, Unit
 from ..photos import PhotoError, clean_photo
 from ..units import unit_choices
@@ -65,7 +65,7 @@ class PinForm(Form):
 
 def officer_form(officer: Officer | None = None) -> OfficerForm:
     form = OfficerForm(obj=officer)
-    form.unit_id.choices = unit_choices(visible_unit_root(current_user))
+    form.unit_id.choices = select_choices(unit_choices(visible_unit_root(current_user)))
     return form
 
 

@@ -9,7 +9,7 @@ from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from ..access import visible_unit_root
-from ..forms import QueryForm
+from ..forms import QueryForm, select_choices
 from ..models import User
 from ..units import unit_choices
 
@@ -54,7 +54,7 @@ class UnitPeriodForm(PeriodForm):
         if allow_all and root is None:
             choices = [(ALL_UNITS, _l("All units")), *choices]
         super().__init__(unit=choices[0][0] if choices else ALL_UNITS, **kwargs)
-        self.unit.choices = choices
+        self.unit.choices = select_choices(choices)
 
     def unit_id(self) -> int | None:
         """The chosen unit, or None for every unit.
@@ -62,6 +62,6 @@ class UnitPeriodForm(PeriodForm):
         A unit outside the person's tree is answered 404, like any other
         page about it.
         """
-        if self.unit.data not in [value for value, _label in self.unit.choices]:
+        if self.unit.data not in [choice.value for choice in self.unit.choices]:
             abort(404)
         return None if self.unit.data == ALL_UNITS else self.unit.data

@@ -8,12 +8,13 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from .. import audit
 from ..access import EDITORS, get_visible_or_404, in_visible_units, require_role, visible_unit_root
 from ..db import db, write_transaction
-from ..forms import Form
+from ..forms import Form, select_choices
 from ..models import UNIT_KINDS, Unit
 from ..units import create_unit, move_unit, unit_choices
 from . import bp
@@ -33,11 +34,11 @@ class UnitForm(Form):
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Enter the unit's name.")), Length(max=200)]
     )
-    kind = SelectField(_l("Kind"), choices=[(kind, KIND_LABELS[kind]) for kind in UNIT_KINDS])
+    kind = SelectField(_l("Kind"), choices=select_choices((kind, KIND_LABELS[kind]) for kind in UNIT_KINDS))
     parent = SelectField(_l("Belongs to"), coerce=int)
 
 
-def parent_choices(moving: Unit | None = None) -> list[tuple[int, str]]:
+def parent_choices(moving: Unit | None = None) -> list[SelectChoice]:
     """Where a unit may go: the person's tree (all of it, plus the top, for an admin).
 
     A unit that is being moved cannot go under itself or below itself.
@@ -49,7 +50,7 @@ def parent_choices(moving: Unit | None = None) -> list[tuple[int, str]]:
         choices = [(value, label) for value, label in choices if value not in below]
     if root is None:
         choices = [(TOP_LEVEL, gettext("(top level)")), *choices]
-    return choices
+    return select_choices(choices)
 
 
 @bp.get("/units")

@@ -16,7 +16,7 @@ from .. import audit, throttle
 from ..access import UNIT_BOUND, require_role
 from ..auth import hash_password
 from ..db import db, write_transaction
-from ..forms import Form
+from ..forms import Form, select_choices
 from ..models import ROLES, User
 from ..units import unit_choices
 from . import bp
@@ -69,7 +69,7 @@ class UserForm(Form):
             Regexp(r"^[A-Za-z0-9._@-]+$", message=_l("Use letters without accents, digits, and . _ @ - only.")),
         ],
     )
-    role = SelectField(_l("Role"), choices=[(role, ROLE_LABELS[role]) for role in ROLES])
+    role = SelectField(_l("Role"), choices=select_choices((role, ROLE_LABELS[role]) for role in ROLES))
     unit_id = SelectField(
         _l("Unit"),
         coerce=int,
@@ -97,7 +97,7 @@ def users():
 @require_role("admin")
 def user_new():
     form = UserForm()
-    form.unit_id.choices = [(NO_UNIT, gettext("(none: the whole province)")), *unit_choices(None)]
+    form.unit_id.choices = select_choices([(NO_UNIT, gettext("(none: the whole province)")), *unit_choices(None)])
     if form.validate_on_submit():
         username = form.username.data.strip()
         if db.session.execute(select(User.id).where(User.username == username)).first():
