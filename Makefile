@@ -25,7 +25,7 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(PY)
 	touch $@ $(VENV)/.installed-run
 
 translations: $(VENV)/.installed-run
-	$(VENV)/bin/pybabel compile -q -d admin/translations
+	$(VENV)/bin/pybabel compile --statistics -d admin/translations
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own here.
 chromium:
