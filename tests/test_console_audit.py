@@ -12,7 +12,7 @@ def test_audit_log_shows_who_what_before_and_after(app, world):
     response = client.get("/audit")
     page = text(response)
     assert "quantri" in page
-    assert f"update desk #{world.desk_a_id}" in page
+    assert f"đã sửa quầy #{world.desk_a_id}" in page
     assert "name Quầy 1 — Đất đai" in page
     assert "name Quầy 1 — Địa chính" in page
     # The changed value is marked in the "after" column.

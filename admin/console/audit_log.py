@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..access import require_role
@@ -10,6 +11,23 @@ from ..models import AuditEntry
 from . import bp
 
 PAGE_SIZE = 50
+# What the console writes; anything else (the commands' entries) is shown as recorded.
+ACTIONS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "photo": _l("new photo for"),
+    "pin": _l("new PIN for"),
+    "rotate_token": _l("new token for"),
+    "revoke": _l("revoked"),
+    "reset_password": _l("new password for"),
+}
+ENTITIES = {
+    "unit": _l("unit"),
+    "desk": _l("desk"),
+    "officer": _l("officer"),
+    "kiosk": _l("kiosk"),
+    "user": _l("account"),
+}
 
 
 @bp.get("/audit")
@@ -29,4 +47,6 @@ def audit_log():
         entries=entries,
         page=page,
         has_next=page * PAGE_SIZE < total,
+        actions=ACTIONS,
+        entities=ENTITIES,
     )
