@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, lazy_gettext as _l
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -29,7 +29,7 @@ bp = Blueprint("i18n", __name__)
 
 def current_language() -> str:
     """The language of this request: the session's, the cookie's, or Vietnamese."""
-    if not request:
+    if not has_request_context():
         return DEFAULT_LANGUAGE
     lang = session.get(COOKIE) or request.cookies.get(COOKIE)
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE

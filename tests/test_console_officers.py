@@ -113,6 +113,8 @@ def test_photo_upload_rejects_what_is_not_a_jpeg_or_png(app, world, manager, dat
     response = upload(manager, world.officer_a_id, data, filename)
     assert response.status_code == 200
     assert message in text(response)
+    # The rest of the page still shows the officer as stored.
+    assert 'value="MT-001"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(OfficerPhoto, world.officer_a_id) is None
     assert audit_entries(app, "officer", "photo") == []
@@ -168,5 +170,6 @@ def test_pin_must_be_4_to_8_digits(app, world, manager, pin, confirm, message):
     response = submit(manager, f"/officers/{world.officer_a_id}/edit", f"/officers/{world.officer_a_id}/pin",
                       {"pin": pin, "confirm": confirm})
     assert message in text(response)
+    assert 'value="Nguyễn Văn An"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Officer, world.officer_a_id).pin_hash is None

@@ -63,8 +63,8 @@ class PinForm(Form):
     )
 
 
-def officer_form(officer: Officer | None = None) -> OfficerForm:
-    form = OfficerForm(obj=officer)
+def officer_form(officer: Officer | None = None, **kwargs) -> OfficerForm:
+    form = OfficerForm(obj=officer, **kwargs)
     form.unit_id.choices = select_choices(unit_choices(visible_unit_root(current_user)))
     return form
 
@@ -77,11 +77,15 @@ def code_taken(code: str, officer_id: int | None) -> bool:
 
 
 def render_officer(officer: Officer, form=None, photo_form=None, pin_form=None) -> str:
-    """The officer's page: details, photo and PIN, each form with its own errors."""
+    """The officer's page: details, photo and PIN, each form with its own errors.
+
+    The forms that were not sent are filled from the officer, not from the
+    request, which carries another form's fields.
+    """
     return render_template(
         "console/officer_form.html",
         officer=officer,
-        form=form or officer_form(officer),
+        form=form or officer_form(officer, formdata=None),
         photo_form=photo_form or PhotoForm(formdata=None),
         pin_form=pin_form or PinForm(formdata=None),
     )

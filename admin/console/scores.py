@@ -66,7 +66,6 @@ def ranking():
         ranked=ranked,
         too_few=too_few,
         sort=sort,
-        sort_keys=scores.SORT_KEYS,
         query={**query, "min_ratings": min_ratings},
         export_url=url_for("console.export_report", **query),
         scale=load_scale(),
