@@ -175,3 +175,23 @@ def test_error_messages_in_english_after_switch(app, client):
     submit(client, "/login", "/language", {"lang": "en", "next": "/login"})
     response = login(client, "nobody")
     assert "Wrong user name or password." in text(response)
+
+
+def test_sign_in_returns_to_the_page_asked_for(app, client):
+    add_user(app, "quanly", "admin")
+    asked = client.get("/officers")
+    page = client.get(asked.headers["Location"])
+    assert "Vui lòng đăng nhập để xem trang này." in text(page)
+    response = client.post(asked.headers["Location"], data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "username": "quanly", "password": PASSWORD,
+    })
+    assert response.headers["Location"] == "/officers"
+
+
+def test_sign_in_never_redirects_off_site(app, client):
+    add_user(app, "quanly", "admin")
+    page = client.get("/login?next=//evil.example/")
+    response = client.post("/login?next=//evil.example/", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "username": "quanly", "password": PASSWORD,
+    })
+    assert response.headers["Location"] == "/"
