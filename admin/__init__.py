@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .db import configure_sqlite, db, migrate
 
@@ -46,6 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE=os.environ.get("ADMIN_TIMEZONE", "Asia/Ho_Chi_Minh"),
         SQLALCHEMY_ENGINE_OPTIONS={},
+        # Reverse proxies (nginx) in front of this process; their X-Forwarded-For
+        # gives the client address that login throttling counts.
+        PROXY_HOPS=int(os.environ.get("ADMIN_PROXY_HOPS", "0")),
     )
     if test_config:
         app.config.update(test_config)
@@ -61,6 +65,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         ) from None
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+
+    if app.config["PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"]
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

@@ -102,6 +102,26 @@ def app(db_url, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_app(request, tmp_path):
+    """An app on a database with no tables at all."""
+    if request.param == "sqlite":
+        yield create_app(app_config_for(f"sqlite:///{tmp_path / 'old.db'}"))
+        return
+    request.getfixturevalue("pg_schema")  # skips when PostgreSQL is not there
+    schema = f"hl_mig_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    app = create_app(app_config_for(pg_url_with_schema(schema)))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -283,3 +283,20 @@ def test_heartbeat_body_over_1_mib_is_413(client, world):
     )
     assert res.status_code == 413
     assert res.get_json()["error"]["code"] == "too_large"
+
+
+def test_client_address_taken_from_proxy_only_when_configured(db_url, tmp_path):
+    from flask import request
+
+    from admin import create_app
+    from conftest import app_config_for
+
+    seen = {}
+    for hops in (0, 1):
+        app = create_app(app_config_for(db_url, PROXY_HOPS=hops))
+        app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+        res = app.test_client().get(
+            "/whoami", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+        )
+        seen[hops] = res.get_data(as_text=True)
+    assert seen == {0: "10.0.0.2", 1: "203.0.113.9"}

@@ -18,8 +18,6 @@ from admin.db import db
 from admin.kiosks import kiosk_for_token
 from admin.models import AuditEntry, DailyCount, Kiosk, Reason, Unit, User
 
-# ``empty_app``: an app on a database without any table (shared with the migration tests).
-from test_migrations import empty_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 2)

@@ -3,35 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from admin import MIGRATIONS_DIR, create_app
+from admin import MIGRATIONS_DIR
 from admin.db import db
-from conftest import PG_URL, app_config_for, pg_url_with_schema
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_app(request, tmp_path):
-    """An app on a database with no tables at all."""
-    if request.param == "sqlite":
-        yield create_app(app_config_for(f"sqlite:///{tmp_path / 'old.db'}"))
-        return
-    request.getfixturevalue("pg_schema")  # skips when PostgreSQL is not there
-    schema = f"hl_mig_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    app = create_app(app_config_for(pg_url_with_schema(schema)))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def rows(sql: str) -> list[tuple]:
