@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import undefer
 
 from . import wire
-from .db import db, utcnow, write_transaction
+from .db import db, utcnow, writing
 from .duty import store_duty_events
 from .errors import ApiError
 from .ingest import store_ratings
@@ -36,14 +36,18 @@ def kiosk_auth(writes: bool = False):
     """Require a kiosk's bearer token; the kiosk is in ``g.kiosk``.
 
     ``writes`` opens the transaction as a writer before anything is read
-    (see ``db.write_transaction``).
+    (see ``db.writing``).
     """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if writes:
-                write_transaction()
+                with writing():
+                    return authenticated(*args, **kwargs)
+            return authenticated(*args, **kwargs)
+
+        def authenticated(*args, **kwargs):
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             kiosk = kiosk_for_token(token.strip()) if scheme.lower() == "bearer" else None
             if kiosk is None:
