@@ -97,22 +97,23 @@ def officer_photo(officer_id: int):
     return response.make_conditional(request)
 
 
+def store_batch(key: str, store) -> Response:
+    """Read the list under ``key``, store it with ``store(kiosk, items)``, commit, answer."""
+    result = store(g.kiosk, wire.batch(key))
+    db.session.commit()
+    return jsonify(result.as_json())
+
+
 @bp.post("/ratings")
 @kiosk_auth(writes=True)
 def post_ratings():
-    items = wire.batch("ratings")
-    result = store_ratings(g.kiosk, items)
-    db.session.commit()
-    return jsonify(result.as_json())
+    return store_batch("ratings", store_ratings)
 
 
 @bp.post("/kiosk/duty")
 @kiosk_auth(writes=True)
 def post_duty():
-    items = wire.batch("events")
-    result = store_duty_events(g.kiosk, items)
-    db.session.commit()
-    return jsonify(result.as_json())
+    return store_batch("events", store_duty_events)
 
 
 @bp.post("/kiosk/heartbeat")

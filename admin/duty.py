@@ -1,16 +1,15 @@
 """Who is on duty at a desk: scheduled periods and sign-ins at the kiosk."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from .db import db
-from .idempotent import insert_new, settle
+from .idempotent import insert_new, settle, validate_items
 from .models import DutyEvent, DutyPeriod, Kiosk, Officer
-from .wire import BatchResult, ItemError, parse_instant, require_uuid
+from .wire import BatchResult, ItemError, parse_instant
 
 ACTIONS = ("sign_in", "sign_out")
 
@@ -56,21 +55,7 @@ def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
     unit_officers = set(
         db.session.scalars(select(Officer.id).where(Officer.unit_id == kiosk.desk.unit_id))
     )
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    order: list[tuple[str, uuid.UUID]] = []
-    seen: set[str] = set()
-    for item in items:
-        item_id, key = require_uuid(item)
-        if item_id in seen:
-            continue
-        seen.add(item_id)
-        try:
-            rows[key] = _validate_event(item, kiosk.id, unit_officers)
-        except ItemError as err:
-            result.reject(item_id, err)
-            continue
-        rows[key]["uuid"] = key
-        order.append((item_id, key))
+    rows, order = validate_items(items, lambda item: _validate_event(item, kiosk.id, unit_officers), result)
 
     inserted = insert_new(DutyEvent.__table__, list(rows.values()))
     pending = [key for _, key in order if key not in inserted]

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table
 
 from .db import db, dialect_insert
-from .wire import BatchResult, ItemError
+from .wire import BatchResult, ItemError, require_uuid
 
 
 def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
@@ -25,6 +26,34 @@ def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]
         .returning(table.c.uuid, table.c.id)
     )
     return {key: row_id for key, row_id in db.session.execute(stmt, rows)}
+
+
+def validate_items(
+    items: list[dict[str, Any]], validate: Callable[[dict[str, Any]], dict[str, Any]], result: BatchResult
+) -> tuple[dict[uuid.UUID, dict[str, Any]], list[tuple[str, uuid.UUID]]]:
+    """Validate each item of a batch once, by the first occurrence of its id.
+
+    Returns the valid rows by UUID (each with its ``uuid``) and the
+    ``(id as sent, UUID)`` pairs in request order; invalid items go to
+    ``result.rejected``. An item without a UUID id fails the whole request.
+    """
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    order: list[tuple[str, uuid.UUID]] = []
+    seen: set[str] = set()
+    for item in items:
+        item_id, key = require_uuid(item)
+        if item_id in seen:
+            continue
+        seen.add(item_id)
+        try:
+            row = validate(item)
+        except ItemError as err:
+            result.reject(item_id, err)
+            continue
+        row["uuid"] = key
+        rows[key] = row
+        order.append((item_id, key))
+    return rows, order
 
 
 def settle(

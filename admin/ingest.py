@@ -19,10 +19,10 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from .db import db, dialect_insert, utcnow
-from .idempotent import insert_new, settle
+from .idempotent import insert_new, settle, validate_items
 from .models import DailyCount, DailyReasonCount, DutyPeriod, Kiosk, Officer, Rating, RatingReason, Reason
 from .scale import load_scale
-from .wire import BatchResult, ItemError, parse_instant, require_uuid
+from .wire import BatchResult, ItemError, parse_instant
 
 MAX_COMMENT = 500
 MAX_TICKET = 40
@@ -167,22 +167,7 @@ def store_ratings(kiosk: Kiosk, items: list[Any], received_at: datetime | None =
     received_at = received_at or utcnow()
     ctx = kiosk_context(kiosk, received_at)
     result = BatchResult()
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    order: list[tuple[str, uuid.UUID]] = []
-    seen: set[str] = set()
-    for item in items:
-        item_id, key = require_uuid(item)
-        if item_id in seen:
-            continue
-        seen.add(item_id)
-        try:
-            row = validate_rating(item, ctx, received_at)
-        except ItemError as err:
-            result.reject(item_id, err)
-            continue
-        row["uuid"] = key
-        rows[key] = row
-        order.append((item_id, key))
+    rows, order = validate_items(items, lambda item: validate_rating(item, ctx, received_at), result)
 
     allowed = known_officers({r["officer_id"] for r in rows.values() if r["officer_id"]}, ctx)
     for item_id, key in list(order):
