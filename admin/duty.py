@@ -1,12 +1,13 @@
 """Who is on duty at a desk: scheduled periods and sign-ins at the kiosk."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import func, or_, select
 
-from .db import db
+from .db import db, utcnow
 from .idempotent import insert_new, settle, validate_items
 from .models import DutyEvent, DutyPeriod, Kiosk, Officer
 from .wire import BatchResult, ItemError, parse_instant
@@ -29,24 +30,34 @@ def on_duty(desk_id: int, at: datetime) -> DutyPeriod | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def _close_open(at: datetime, *conditions) -> None:
+def _cut_at(at: datetime, *conditions) -> None:
+    """End at ``at`` every period matching ``conditions`` that is still running at ``at``."""
     for period in db.session.scalars(
-        select(DutyPeriod).where(DutyPeriod.ends_at.is_(None), DutyPeriod.starts_at <= at, *conditions)
+        select(DutyPeriod).where(
+            DutyPeriod.starts_at <= at, or_(DutyPeriod.ends_at.is_(None), DutyPeriod.ends_at > at), *conditions
+        )
     ):
         period.ends_at = at
 
 
 def sign_in(desk_id: int, officer_id: int, at: datetime) -> DutyPeriod:
-    """The officer takes the desk at ``at``: whoever held it, and any other desk the officer held, is closed."""
-    _close_open(at, or_(DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id))
-    period = DutyPeriod(desk_id=desk_id, officer_id=officer_id, starts_at=at, origin="kiosk")
+    """The officer takes the desk at ``at``: whoever held it, and any other desk the officer held, is closed.
+
+    A sign-in that arrives late, after later events were applied, lasts only
+    until the desk's next period begins, so a desk never has two officers.
+    """
+    _cut_at(at, or_(DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id))
+    next_start = db.session.scalar(
+        select(func.min(DutyPeriod.starts_at)).where(DutyPeriod.desk_id == desk_id, DutyPeriod.starts_at > at)
+    )
+    period = DutyPeriod(desk_id=desk_id, officer_id=officer_id, starts_at=at, ends_at=next_start, origin="kiosk")
     db.session.add(period)
     return period
 
 
 def sign_out(desk_id: int, officer_id: int, at: datetime) -> None:
     """The officer leaves the desk at ``at``."""
-    _close_open(at, DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id)
+    _cut_at(at, DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id)
 
 
 def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
@@ -64,19 +75,23 @@ def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
         for e in db.session.scalars(select(DutyEvent).where(DutyEvent.uuid.in_(pending)))
     } if pending else {}
     settle(result, order, inserted, stored, {k: _event_content(r) for k, r in rows.items()}, "duty event")
-    # Events from a kiosk that was offline arrive late and together: apply them in time order.
+    # Events from a kiosk that was offline arrive late and together: apply them
+    # in time order. A kiosk clock ahead of ours must not schedule the future:
+    # such an event takes effect now.
+    now = utcnow()
+    latest = now + timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
     for row in sorted((rows[k] for k in inserted), key=lambda r: r["at"]):
         apply = sign_in if row["action"] == "sign_in" else sign_out
-        apply(kiosk.desk_id, row["officer_id"], row["at"])
+        apply(kiosk.desk_id, row["officer_id"], row["at"] if row["at"] <= latest else now)
     return result
 
 
 def _validate_event(item: dict[str, Any], kiosk_id: int, unit_officers: set[int]) -> dict[str, Any]:
     officer_id = item.get("officer_id")
-    if isinstance(officer_id, bool) or officer_id not in unit_officers:
+    if not isinstance(officer_id, int) or isinstance(officer_id, bool) or officer_id not in unit_officers:
         raise ItemError("unknown_officer", "officer_id must be an officer of this kiosk's unit.")
     action = item.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise ItemError("invalid_action", "action must be 'sign_in' or 'sign_out'.")
     at = parse_instant(item.get("at"), "at")
     return {"kiosk_id": kiosk_id, "officer_id": officer_id, "action": action, "at": at}

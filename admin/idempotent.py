@@ -39,12 +39,13 @@ def validate_items(
     """
     rows: dict[uuid.UUID, dict[str, Any]] = {}
     order: list[tuple[str, uuid.UUID]] = []
-    seen: set[str] = set()
+    seen: set[uuid.UUID] = set()
     for item in items:
         item_id, key = require_uuid(item)
-        if item_id in seen:
+        # By the UUID, not its spelling: upper and lower case name the same press.
+        if key in seen:
             continue
-        seen.add(item_id)
+        seen.add(key)
         try:
             row = validate(item)
         except ItemError as err:

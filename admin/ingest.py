@@ -20,13 +20,13 @@ from sqlalchemy import or_, select
 
 from .db import db, dialect_insert, utcnow
 from .idempotent import insert_new, settle, validate_items
-from .models import DailyCount, DailyReasonCount, DutyPeriod, Kiosk, Officer, Rating, RatingReason, Reason
+from .models import SOURCES, DailyCount, DailyReasonCount, DutyPeriod, Kiosk, Officer, Rating, RatingReason, Reason
 from .scale import load_scale
 from .wire import BatchResult, ItemError, parse_instant
 
 MAX_COMMENT = 500
 MAX_TICKET = 40
-SOURCES = frozenset(("touch", "button"))
+MAX_REASONS = 50
 # Fields compared when a UUID arrives again: the same content is a duplicate,
 # anything else a conflict. Times compare as instants, reasons as sets.
 CONTENT_FIELDS = ("kiosk_id", "seq", "score", "officer_id", "source", "ticket", "comment", "created_at")
@@ -85,14 +85,25 @@ def kiosk_context(kiosk: Kiosk, now: datetime) -> KioskContext:
     )
 
 
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+# Integers past these cannot be real and do not fit the database's columns.
+MAX_SEQ = 2**62
+MAX_ID = 2**31 - 1
+
+
+def _int(value: Any, top: int = MAX_ID) -> bool:
+    """A JSON whole number (not a boolean) no larger than ``top``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value <= top
+
+
+def _text(value: Any, limit: int) -> bool:
+    """Text of at most ``limit`` characters without NUL, which PostgreSQL cannot store."""
+    return isinstance(value, str) and len(value) <= limit and "\x00" not in value
 
 
 def validate_rating(item: dict[str, Any], ctx: KioskContext, received_at: datetime) -> dict[str, Any]:
     """Check one wire item and return the row to store, or raise ``ItemError``."""
     seq = item.get("seq")
-    if not _int(seq) or seq < 1:
+    if not _int(seq, MAX_SEQ) or seq < 1:
         raise ItemError("invalid_seq", "seq must be a whole number from 1 up.")
     score = item.get("score")
     if not _int(score) or not 1 <= score <= ctx.max_score:
@@ -101,21 +112,21 @@ def validate_rating(item: dict[str, Any], ctx: KioskContext, received_at: dateti
     if officer_id is not None and (not _int(officer_id) or officer_id < 1):
         raise ItemError("unknown_officer", "officer_id must be an officer's id or null.")
     source = item.get("source")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise ItemError("invalid_source", "source must be 'touch' or 'button'.")
     reasons = item.get("reasons", [])
     if reasons is None:
         reasons = []
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+    if not isinstance(reasons, list) or len(reasons) > MAX_REASONS or not all(isinstance(r, str) for r in reasons):
         raise ItemError("invalid_reasons", "reasons must be a list of reason codes.")
     unknown = set(reasons) - ctx.reason_codes
     if unknown:
         raise ItemError("unknown_reason", f"Unknown reason code: {sorted(unknown)[0]}.")
     ticket = item.get("ticket")
-    if ticket is not None and (not isinstance(ticket, str) or len(ticket) > MAX_TICKET):
+    if ticket is not None and not _text(ticket, MAX_TICKET):
         raise ItemError("invalid_ticket", f"ticket must be text of at most {MAX_TICKET} characters.")
     comment = item.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+    if comment is not None and not _text(comment, MAX_COMMENT):
         raise ItemError("invalid_comment", f"comment must be text of at most {MAX_COMMENT} characters.")
     created_at = parse_instant(item.get("created_at"), "created_at")
     clock_flag = (

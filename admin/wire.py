@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app, request
@@ -46,9 +46,14 @@ def json_body() -> Any:
     if len(raw) > current_app.config["API_MAX_BODY"]:
         raise ApiError(413, "too_large", "The body is over 1 MiB; send fewer items per request.")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+
+
+def _reject_constant(name: str):
+    # Python's json reads NaN and Infinity, which are not JSON and no database stores.
+    raise ValueError(f"{name} is not JSON")
 
 
 def json_object() -> dict[str, Any]:
@@ -94,5 +99,9 @@ def parse_instant(value: Any, name: str) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return parsed
+            try:
+                # Converting also proves the instant exists in UTC (0001-01-01+14:00 does not).
+                return parsed.astimezone(timezone.utc)
+            except OverflowError:
+                pass
     raise ItemError("invalid_time", f"{name} must be an ISO 8601 time with an offset, like 2026-11-27T09:15:02+07:00.")

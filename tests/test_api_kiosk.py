@@ -156,6 +156,8 @@ def test_duty_event_sent_twice_counted_once_and_conflict_on_change(app, client, 
     [
         ({"officer_id": 999}, "unknown_officer"),
         ({"officer_id": "1"}, "unknown_officer"),
+        ({"officer_id": []}, "unknown_officer"),
+        ({"action": ["sign_in"]}, "invalid_action"),
         ({"action": "lunch"}, "invalid_action"),
         ({"at": "08:00"}, "invalid_time"),
         ({"at": "2026-11-27T08:00:05"}, "invalid_time"),
@@ -169,6 +171,30 @@ def test_duty_bad_event_rejected_others_applied(app, client, world, change, code
     assert body["rejected"][0]["error"]["code"] == code
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DutyEvent)) == 1
+
+
+def test_duty_late_sign_in_never_overlaps_a_later_period(app, client, world):
+    now = datetime.now(VN)
+    later = duty_event(world.officer_a2_id, at=now - timedelta(minutes=10))
+    client.post("/api/v1/kiosk/duty", json={"events": [later]}, headers=auth(world.token_a))
+    late = duty_event(world.officer_a_id, at=now - timedelta(minutes=30))
+    client.post("/api/v1/kiosk/duty", json={"events": [late]}, headers=auth(world.token_a))
+    with app.app_context():
+        periods = db.session.scalars(
+            select(DutyPeriod).where(DutyPeriod.desk_id == world.desk_a_id).order_by(DutyPeriod.starts_at)
+        ).all()
+        spans = [(p.officer_id, p.starts_at, p.ends_at) for p in periods]
+    for (_, _, end), (_, next_start, _) in zip(spans, spans[1:]):
+        assert end is not None and end <= next_start
+    assert spans[-1][0] == world.officer_a2_id and spans[-1][2] is None
+
+
+def test_duty_event_from_a_clock_in_the_future_takes_effect_now(app, client, world):
+    event = duty_event(world.officer_a2_id, at=datetime.now(VN) + timedelta(days=2))
+    body = client.post("/api/v1/kiosk/duty", json={"events": [event]}, headers=auth(world.token_a)).get_json()
+    assert body["accepted"] == [event["id"]]
+    config = client.get("/api/v1/kiosk/config", headers=auth(world.token_a)).get_json()
+    assert config["on_duty"]["officer_id"] == world.officer_a2_id
 
 
 def test_duty_officer_of_other_unit_rejected(client, world):
@@ -225,6 +251,8 @@ def test_heartbeat_records_state_and_answers_config_version(app, client, world):
         ({"version": 3}, 400),
         ({"clock": "yesterday"}, 400),
         ({"rejected": -1}, 422),
+        ({"uptime_s": float("nan")}, 400),
+        ({"uptime_s": float("inf")}, 400),
     ],
 )
 def test_heartbeat_bad_field_clear_error_and_nothing_stored(app, client, world, change, status):

@@ -142,7 +142,16 @@ BAD_ITEMS = [
     ({"score": None}, "invalid_score"),
     ({"officer_id": "12"}, "unknown_officer"),
     ({"officer_id": 999999}, "unknown_officer"),
+    ({"seq": 2**63}, "invalid_seq"),
+    ({"officer_id": 2**40}, "unknown_officer"),
     ({"source": "keyboard"}, "invalid_source"),
+    ({"source": []}, "invalid_source"),
+    ({"source": {}}, "invalid_source"),
+    ({"reasons": ["slow"] * 51}, "invalid_reasons"),
+    ({"comment": "bad\x00byte"}, "invalid_comment"),
+    ({"ticket": "A\x00"}, "invalid_ticket"),
+    ({"created_at": "0001-01-01T00:00:00+14:00"}, "invalid_time"),
+    ({"created_at": "9999-12-31T23:59:59-14:00"}, "invalid_time"),
     ({"reasons": "slow"}, "invalid_reasons"),
     ({"reasons": [1]}, "invalid_reasons"),
     ({"reasons": ["slow", "rude_words"]}, "unknown_reason"),
@@ -167,6 +176,15 @@ def test_ratings_bad_item_rejected_and_good_ones_stored(app, client, world, chan
     assert body["rejected"][0]["error"]["code"] == code
     assert body["rejected"][0]["error"]["message"].endswith(".")
     assert count(app) == 2
+
+
+def test_ratings_same_uuid_in_other_letter_case_handled_once(app, client, world):
+    item = rating(1)
+    upper = {**item, "id": item["id"].upper(), "score": 1}
+    body = post(client, world.token_a, [item, upper]).get_json()
+    assert body == {"accepted": [item["id"]], "duplicates": [], "rejected": []}
+    with app.app_context():
+        assert db.session.scalar(select(Rating.score)) == 3
 
 
 def test_ratings_missing_fields_rejected(client, world):
