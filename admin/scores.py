@@ -390,15 +390,19 @@ def dashboard(
 # --- raw ratings: sequence gaps and complaints ----------------------------------
 
 
-def seq_gaps(kiosk_id: int, limit: int = 100) -> list[tuple[int, int]]:
+def seq_gaps(kiosk_id: int, limit: int = 100, last_seq: int | None = None) -> list[tuple[int, int]]:
     """Ranges of sequence numbers never received from a kiosk, as (first, last), lowest first.
 
-    Numbers start at 1, so a first received number above 1 is a gap too.
-    A rating still waiting in the kiosk's outbox shows here until it arrives.
+    Numbers start at 1, so a first received number above 1 is a gap too;
+    ``last_seq``, the highest number the kiosk reported in its heartbeat,
+    shows the ratings missing after the last one received. A rating still
+    waiting in the kiosk's outbox shows here until it arrives.
     """
-    first = db.session.execute(select(func.min(Rating.seq)).where(Rating.kiosk_id == kiosk_id)).scalar()
+    first, highest = db.session.execute(
+        select(func.min(Rating.seq), func.max(Rating.seq)).where(Rating.kiosk_id == kiosk_id)
+    ).one()
     if first is None:
-        return []
+        return [(1, last_seq)] if last_seq else []
     gaps = [(1, first - 1)] if first > 1 else []
     ordered = (
         select(Rating.seq.label("seq"), func.lead(Rating.seq).over(order_by=Rating.seq).label("next_seq"))
@@ -412,6 +416,8 @@ def seq_gaps(kiosk_id: int, limit: int = 100) -> list[tuple[int, int]]:
         .limit(limit)
     )
     gaps.extend((int(a), int(b)) for a, b in db.session.execute(stmt))
+    if last_seq is not None and last_seq > highest:
+        gaps.append((highest + 1, last_seq))
     return gaps[:limit]
 
 

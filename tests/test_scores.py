@@ -307,6 +307,14 @@ def test_seq_gaps_of_kiosk_without_ratings_is_empty(w):
     assert seq_gaps(w.kiosk_a_id) == []
 
 
+def test_seq_gaps_include_the_tail_the_heartbeat_reports(w):
+    for seq in (1, 2, 3):
+        add_rating(w.kiosk_a_id, seq, 3, MON)
+    assert seq_gaps(w.kiosk_a_id, last_seq=50) == [(4, 50)]
+    assert seq_gaps(w.kiosk_a_id, last_seq=3) == []
+    assert seq_gaps(w.kiosk_b_id, last_seq=7) == [(1, 7)]
+
+
 def test_integrity_complaints_lists_only_misconduct_newest_first(w):
     t0 = datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)
     add_rating(w.kiosk_a_id, 1, 1, MON, w.officer_a_id, ("slow",), t0)

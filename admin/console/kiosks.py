@@ -72,7 +72,7 @@ def kiosk(kiosk_id: int):
         heartbeat=kiosk.last_heartbeat or {},
         now=utcnow(),
         is_online=is_online,
-        gaps=scores.seq_gaps(kiosk.id),
+        gaps=scores.seq_gaps(kiosk.id, last_seq=(kiosk.last_heartbeat or {}).get("last_seq")),
     )
 
 
