@@ -70,21 +70,22 @@ def locked_message() -> str:
 def authenticate(username: str, password: str, address: str | None) -> tuple[User | None, str | None]:
     """The user these credentials sign in, or None with the message to show.
 
-    A locked user name or address is refused before the password is looked
-    at. A failure counts against both; a success clears the user's counter.
+    Every attempt is counted against the user name and the address before
+    the password is looked at, and a locked one is refused unchecked; a
+    success clears the user's counter and is not held against the address.
     """
     config = current_app.config
     keys = (throttle.user_key(username), throttle.address_key(address))
-    if throttle.is_locked(keys):
+    number = throttle.take_attempt(
+        keys, config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_S"], config["LOGIN_LOCK_S"]
+    )
+    if number is None:
         return None, locked_message()
     user = db.session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
     password_ok = check_password_hash(user.password_hash if user else _decoy_hash(), password)
     if user is None or not password_ok or not user.active:
-        locked = throttle.record_failure(
-            keys, config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_S"], config["LOGIN_LOCK_S"]
-        )
-        return None, locked_message() if locked else str(WRONG_CREDENTIALS)
-    throttle.clear(keys[0])
+        return None, locked_message() if number >= config["LOGIN_MAX_FAILURES"] else str(WRONG_CREDENTIALS)
+    throttle.succeeded(keys[0], keys[1], config["LOGIN_MAX_FAILURES"])
     db.session.commit()
     return user, None
 

@@ -24,42 +24,32 @@ def address_key(address: str | None) -> str:
     return f"addr:{address or 'unknown'}"[:200]
 
 
-def is_locked(keys: Iterable[str], now: datetime | None = None) -> bool:
-    """Whether any of ``keys`` is locked now."""
-    now = now or utcnow()
-    return (
-        db.session.execute(
-            select(LoginFailure.key).where(
-                LoginFailure.key.in_(list(keys)), LoginFailure.locked_until > now
-            )
-        ).first()
-        is not None
-    )
-
-
-def record_failure(
+def take_attempt(
     keys: Iterable[str], max_failures: int, window_s: int, lock_s: int, now: datetime | None = None
-) -> bool:
-    """Count one failed sign-in against each key and commit; True if one of them is now locked.
+) -> int | None:
+    """Count a sign-in attempt against each key before its password is checked, and commit.
 
-    A counter starts again when its window has passed or its last lock has
-    ended. Two copies of the service may create the same counter at once: the
-    loser of that race retries once, and then finds the row.
+    Returns None when a key is locked (the password must not be checked), else
+    the attempt's number within the window; the ``max_failures``-th attempt
+    locks the keys until it succeeds. Counting before checking means guesses
+    sent in parallel are all counted: no more than ``max_failures`` passwords
+    are ever tried per window. Two copies of the service may create the same
+    counter at once: the loser of that race retries once, and finds the row.
     """
     keys = list(keys)
     now = now or utcnow()
     window, lock = timedelta(seconds=window_s), timedelta(seconds=lock_s)
     try:
-        locked = _count(keys, max_failures, window, lock, now)
+        number = _count(keys, max_failures, window, lock, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        locked = _count(keys, max_failures, window, lock, now)
+        number = _count(keys, max_failures, window, lock, now)
         db.session.commit()
-    return locked
+    return number
 
 
-def _count(keys: list[str], max_failures: int, window: timedelta, lock: timedelta, now: datetime) -> bool:
+def _count(keys: list[str], max_failures: int, window: timedelta, lock: timedelta, now: datetime) -> int | None:
     write_transaction()
     # Forget counters nobody has failed against lately, so the table stays small.
     db.session.execute(
@@ -69,22 +59,40 @@ def _count(keys: list[str], max_failures: int, window: timedelta, lock: timedelt
             LoginFailure.key.not_in(keys),
         )
     )
-    locked = False
+    rows = []
     for key in keys:
         row = db.session.get(LoginFailure, key, with_for_update=True)
         if row is None:
             row = LoginFailure(key=key, failures=0, first_at=now)
             db.session.add(row)
-        elif row.first_at < now - window or (row.locked_until is not None and row.locked_until <= now):
+        elif row.locked_until is not None and row.locked_until > now:
+            return None
+        elif row.first_at < now - window or row.locked_until is not None:
             row.failures, row.first_at, row.locked_until = 0, now, None
+        rows.append(row)
+    for row in rows:
         row.failures += 1
         if row.failures >= max_failures:
             row.locked_until = now + lock
-            locked = True
     db.session.flush()
-    return locked
+    return max(row.failures for row in rows)
+
+
+def succeeded(user: str, address: str, max_failures: int) -> None:
+    """After a successful sign-in: forget the user's failures, and do not count the attempt against the address.
+
+    The address is often an office's shared one, so its successes must not
+    lock out colleagues. The caller commits.
+    """
+    write_transaction()
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user))
+    row = db.session.get(LoginFailure, address, with_for_update=True)
+    if row is not None:
+        row.failures = max(row.failures - 1, 0)
+        if row.failures < max_failures:
+            row.locked_until = None
 
 
 def clear(key: str) -> None:
-    """Forget the failures counted against ``key`` (after a successful sign-in)."""
+    """Forget the failures counted against ``key`` (an administrator reset the password)."""
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))

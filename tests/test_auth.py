@@ -195,3 +195,36 @@ def test_sign_in_never_redirects_off_site(app, client):
         "csrf_token": csrf_token(page.get_data(as_text=True)), "username": "quanly", "password": PASSWORD,
     })
     assert response.headers["Location"] == "/"
+
+
+def test_throttle_counts_guesses_sent_in_parallel(few_failures):
+    import threading
+
+    add_user(few_failures, "canbo", "manager")
+    answers: list[str] = []
+    barrier = threading.Barrier(12)
+
+    def guess(password: str) -> None:
+        client = few_failures.test_client()
+        client.get("/login")
+        barrier.wait()
+        answers.append(text(login(client, "canbo", password)))
+
+    threads = [threading.Thread(target=guess, args=("nope",)) for _ in range(11)]
+    threads.append(threading.Thread(target=guess, args=(PASSWORD,)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # At most three passwords were checked (LOGIN_MAX_FAILURES = 3): the rest were refused unchecked.
+    assert sum(WRONG_VI in a for a in answers) <= 3
+    assert sum(LOCKED_VI in a for a in answers) >= 8
+
+
+def test_success_does_not_count_against_a_shared_address(few_failures, client):
+    add_user(few_failures, "quantri", "admin")
+    for _ in range(6):
+        assert login(client, "quantri").status_code == 302
+        page = client.get("/").get_data(as_text=True)
+        assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert login(client, "quantri").status_code == 302
