@@ -127,10 +127,14 @@ def logout():
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    # A deactivated account is signed out at its next request.
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    # A deactivated account, or one whose password was changed since this
+    # session began, is signed out at its next request.
+    user_id, _, fingerprint = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or fingerprint != user.session_fingerprint():
+        return None
+    return user
 
 
 def add_security_headers(response):

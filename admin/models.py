@@ -6,6 +6,7 @@ they stay fast at tens of millions of ratings.
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -306,7 +307,15 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id kept in the session: the user's id and a fingerprint of the password hash.
+
+        A new password changes the fingerprint, so every session opened with
+        the old one is signed out at its next request.
+        """
+        return f"{self.id}:{self.session_fingerprint()}"
+
+    def session_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
 
 
 class LoginFailure(db.Model):

@@ -58,6 +58,21 @@ def test_scorecard_period_form_errors(app, rated):
     assert "Hãy nhập ngày theo ngày, tháng, năm." in page
 
 
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("start=0001-01-01&end=9998-12-31", "Hãy chọn ngày trong khoảng từ năm 2000 đến năm 2100."),
+        ("start=2026-01-01&end=9999-12-31", "Hãy chọn ngày trong khoảng từ năm 2000 đến năm 2100."),
+        ("start=2020-01-01&end=2026-11-01", "Hãy chọn khoảng thời gian tối đa hai năm."),
+    ],
+)
+def test_scorecard_refuses_an_unbounded_period(app, rated, query, message):
+    client = signed_in(app, "viewer")
+    response = client.get(f"/officers/{rated.officer_a_id}/scorecard?{query}")
+    assert response.status_code == 200
+    assert message in text(response)
+
+
 def test_scorecard_of_a_past_period_is_empty(app, rated):
     client = signed_in(app, "viewer")
     page = text(client.get(f"/officers/{rated.officer_a_id}/scorecard?start=2020-01-01&end=2020-01-31"))

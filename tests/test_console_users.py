@@ -101,3 +101,15 @@ def test_accounts_page_lists_roles(app, world, admin_client):
     page = text(admin_client.get("/users"))
     assert "thanhtra Thanh tra Huyện Hiệp Hoà" in page
     assert "quantri Quản trị hệ thống Tất cả đơn vị" in page
+
+
+def test_reset_password_signs_out_open_sessions(app, world, admin_client):
+    user_id = add_user(app, "canbo", "viewer", world.province_id)
+    victim = app.test_client()
+    assert login(victim, "canbo").status_code == 302
+    assert victim.get("/officers").status_code == 200
+    submit(admin_client, f"/users/{user_id}", f"/users/{user_id}/password",
+           {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    after = victim.get("/officers")
+    assert after.status_code == 302
+    assert "/login" in after.headers["Location"]

@@ -16,6 +16,10 @@ from ..units import unit_choices
 ALL_UNITS = 0
 
 
+MAX_PERIOD_DAYS = 2 * 366
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def today() -> date:
     """Today in the service's time zone, which is the day reports count in."""
     return datetime.now(current_app.config["TZ"]).date()
@@ -31,9 +35,17 @@ class PeriodForm(QueryForm):
         now = today()
         super().__init__(start=now.replace(day=1), end=now, **kwargs)
 
+    def validate_start(self, field):
+        if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+            raise ValidationError(_l("Choose a date between 2000 and 2100."))
+
     def validate_end(self, field):
+        self.validate_start(field)
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end date is before the start date."))
+        # A bound keeps one request from scanning centuries of weeks.
+        if self.start.data and field.data and (field.data - self.start.data).days > MAX_PERIOD_DAYS:
+            raise ValidationError(_l("Choose a period of at most two years."))
 
     def period(self) -> tuple[date, date]:
         """The chosen dates, or this month when they are missing or wrong (the error is shown)."""
