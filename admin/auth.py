@@ -45,6 +45,9 @@ SECURITY_HEADERS = {
 WRONG_CREDENTIALS = _l("Wrong user name or password.")
 
 
+PASSWORD_MIN = 10
+
+
 def hash_password(password: str) -> str:
     """The stored form of a console password (werkzeug scrypt, salted)."""
     return generate_password_hash(password, method="scrypt")

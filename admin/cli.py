@@ -22,10 +22,11 @@ from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from . import MIGRATIONS_DIR
+from .access import UNIT_BOUND
 from .audit import record
+from .auth import PASSWORD_MIN, hash_password
 from .db import db
 from .kiosks import register_kiosk
 from .models import ROLES, Desk, Unit, User
@@ -33,8 +34,6 @@ from .scale import load_scale
 from .scores import officer_report, rebuild_daily_counts, report_csv, report_json
 from .seed import SeedRefused, seed_demo
 
-MIN_PASSWORD = 10
-UNIT_ROLES = ("manager", "inspector")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -75,8 +74,8 @@ def _read_password(from_stdin: bool) -> str:
             hide_input=True,
             confirmation_prompt="Nhập lại mật khẩu / Repeat the password",
         )
-    if len(password) < MIN_PASSWORD:
-        fail(f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự. / The password needs at least {MIN_PASSWORD} characters.")
+    if len(password) < PASSWORD_MIN:
+        fail(f"Mật khẩu phải có ít nhất {PASSWORD_MIN} ký tự. / The password needs at least {PASSWORD_MIN} characters.")
     return password
 
 
@@ -91,7 +90,7 @@ def create_user(name: str, role: str, unit_id: int | None, password_stdin: bool)
     name = name.strip()
     if not 1 <= len(name) <= 80:
         fail("Tên người dùng phải có từ 1 đến 80 ký tự. / The user name must be 1 to 80 characters long.")
-    if role in UNIT_ROLES and unit_id is None:
+    if role in UNIT_BOUND and unit_id is None:
         fail(f"Vai trò {role} cần --unit (mã đơn vị). / The role {role} needs --unit (a unit id).")
     if role == "admin" and unit_id is not None:
         fail("Quản trị viên xem toàn bộ hệ thống; bỏ --unit. / An admin sees everything; leave out --unit.")
@@ -100,7 +99,7 @@ def create_user(name: str, role: str, unit_id: int | None, password_stdin: bool)
     if db.session.execute(select(User.id).where(User.username == name)).first():
         fail(f"Tên người dùng {name!r} đã có. / The user name {name!r} is already taken.")
     password = _read_password(password_stdin)
-    user = User(username=name, password_hash=generate_password_hash(password), role=role, unit_id=unit_id)
+    user = User(username=name, password_hash=hash_password(password), role=role, unit_id=unit_id)
     db.session.add(user)
     db.session.flush()
     record("create", "user", user.id, after={"username": name, "role": role, "unit_id": unit_id}, actor="cli")

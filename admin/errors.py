@@ -18,7 +18,6 @@ STATUS_ERRORS: dict[int, tuple[str, str]] = {
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This address does not accept that HTTP method."),
     413: ("too_large", "The request is too large: at most 1 MiB and 500 items per request."),
-    415: ("unsupported_media_type", "Send the body as application/json."),
     422: ("unprocessable", "A value in the request is out of range."),
     429: ("too_many_requests", "Too many requests; wait and try again."),
     500: ("internal_error", "The server failed; the request was not applied. Try again later."),

@@ -98,11 +98,6 @@ def load_reasons(active_only: bool = True) -> list[Reason]:
     return list(db.session.scalars(stmt))
 
 
-def integrity_codes() -> set[str]:
-    """Codes of the reasons that mark a misconduct complaint (inspectors only)."""
-    return set(db.session.scalars(select(Reason.code).where(Reason.integrity.is_(True))))
-
-
 def ensure_default_reasons() -> None:
     """Insert the default reasons that are missing; never changes existing ones."""
     have = set(db.session.scalars(select(Reason.code)))
@@ -112,9 +107,3 @@ def ensure_default_reasons() -> None:
                 Reason(code=code, label_vi=vi, label_en=en, integrity=integrity, position=position)
             )
 
-
-def satisfaction_pct(satisfied: int, total: int) -> float | None:
-    """Satisfied ratings as a percentage of all, or None when there are none."""
-    if total == 0:
-        return None
-    return 100.0 * satisfied / total

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from .. import audit, throttle
 from ..access import UNIT_BOUND, require_role
-from ..auth import hash_password
+from ..auth import PASSWORD_MIN, hash_password
 from ..db import db, write_transaction
 from ..forms import Form, select_choices
 from ..models import ROLES, User
@@ -30,7 +30,6 @@ ROLE_LABELS = {
 }
 snapshot = partial(audit.snapshot, fields=("username", "role", "unit_id", "active"))
 NO_UNIT = 0
-PASSWORD_MIN = 10
 
 
 def password_fields():
