@@ -4,6 +4,7 @@ Skipped where Chromium is not installed (``make chromium`` installs Debian's).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 
@@ -24,11 +25,13 @@ TOUCH = 44
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true needs Chromium: `make chromium` installs Debian's.")
         pytest.skip("chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
 
