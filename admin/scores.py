@@ -179,8 +179,17 @@ def report_csv(rows: list[OfficerRow], scale: Scale) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(report_columns(scale))
     for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in _cells(row, scale)])
+        writer.writerow([_csv_cell(cell) for cell in _cells(row, scale)])
     return out.getvalue()
+
+
+def _csv_cell(cell: Any) -> Any:
+    """A cell as a spreadsheet should read it: text that looks like a formula is quoted with '."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def report_json(rows: list[OfficerRow], scale: Scale) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from admin.db import db
 from admin.ingest import store_ratings
-from admin.models import DailyCount, DailyReasonCount, Kiosk, Rating, RatingReason, Setting
+from admin.models import DailyCount, DailyReasonCount, Kiosk, Officer, Rating, RatingReason, Setting
 from admin.scale import load_scale
 from admin.scores import (
     dashboard,
@@ -164,6 +164,15 @@ def test_report_csv_has_protocol_columns_and_exact_rates(w):
         f"{w.officer_b_id},HT-001,Lê Văn Cường,UBND xã Hợp Thịnh,8,1,12.50,1.13,7,1,0\n"
         f"{w.officer_a_id},MT-001,Nguyễn Văn An,UBND xã Mai Trung,3,2,66.67,2.00,1,1,1\n"
     )
+
+
+def test_report_csv_quotes_text_a_spreadsheet_would_run(w):
+    officer = db.session.get(Officer, w.officer_a_id)
+    officer.name = '=HYPERLINK("http://x","y")'
+    db.session.commit()
+    add_counts(MON, w.officer_a_id, w.desk_a_id, {3: 1})
+    line = report_csv(officer_report(MON, MON), load_scale()).splitlines()[1]
+    assert ",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"," in line
 
 
 def test_report_json_counts_are_ints_and_rates_numbers(w):
