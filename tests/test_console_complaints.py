@@ -60,3 +60,14 @@ def test_admin_sees_all_complaints(app, complaints):
     client = signed_in(app, "admin")
     page = text(client.get("/complaints"))
     assert "Nguyễn Văn An" in page and "Lê Văn Cường" in page
+
+
+def test_complaints_page_says_when_the_list_is_cut(app, complaints, monkeypatch):
+    import admin.console.complaints as page_module
+
+    client = signed_in(app, "inspector", complaints.province_id)
+    assert "Chỉ hiện" not in text(client.get("/complaints"))
+    monkeypatch.setattr(page_module, "LIMIT", 2)
+    page = text(client.get("/complaints"))
+    assert "Chỉ hiện 2 phản ánh mới nhất" in page
+    assert page.count("Không hài lòng") == 2

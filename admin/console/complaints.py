@@ -14,11 +14,18 @@ from . import bp
 from .period import UnitPeriodForm
 
 
+# Newest first; a longer list is read by narrowing the period or the unit.
+LIMIT = 500
+
+
 @bp.get("/complaints")
 @require_role(*INTEGRITY_READERS)
 def complaints():
     form = UnitPeriodForm(current_user, allow_all=True)
     form.validate_on_submit()
     start, end = form.period()
-    found = scores.integrity_complaints(form.unit_id(), start, end)
-    return render_template("console/complaints.html", form=form, complaints=found, scale=load_scale())
+    found = scores.integrity_complaints(form.unit_id(), start, end, limit=LIMIT)
+    return render_template(
+        "console/complaints.html", form=form, complaints=found, scale=load_scale(), limit=LIMIT,
+        truncated=len(found) == LIMIT,
+    )
