@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from . import wire
-from .db import db, utcnow, writing
+from .db import db, utcnow, write_transaction, writing
 from .duty import store_duty_events
 from .errors import ApiError
 from .ingest import store_ratings
@@ -97,11 +98,28 @@ def officer_photo(officer_id: int):
     return response.make_conditional(request)
 
 
+# Tries of one batch when another request stores one of its UUIDs at the same moment.
+STORE_TRIES = 3
+
+
 def store_batch(key: str, store) -> Response:
-    """Read the list under ``key``, store it with ``store(kiosk, items)``, commit, answer."""
-    result = store(g.kiosk, wire.batch(key))
-    db.session.commit()
-    return jsonify(result.as_json())
+    """Read the list under ``key``, store it with ``store(kiosk, items)``, commit, answer.
+
+    On PostgreSQL, a UUID or daily count inserted by a concurrent request
+    between our look-up and our insert fails the transaction; run it again,
+    and the look-up then sees the other request's row.
+    """
+    items = wire.batch(key)
+    for attempt in range(1, STORE_TRIES + 1):
+        try:
+            result = store(g.kiosk, items)
+            db.session.commit()
+            return jsonify(result.as_json())
+        except IntegrityError:
+            if attempt == STORE_TRIES:
+                raise
+            db.session.rollback()
+            write_transaction()
 
 
 @bp.post("/ratings")

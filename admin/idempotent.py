@@ -5,27 +5,30 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
-from .db import db, dialect_insert
+from .db import db
 from .wire import BatchResult, ItemError, require_uuid
 
 
 def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
     """Insert the rows whose ``uuid`` is not stored yet; return ``{uuid: id}`` of those inserted.
 
-    ``ON CONFLICT (uuid) DO NOTHING`` makes this safe against the same UUID
-    arriving from several requests at once: PostgreSQL makes the second
-    insert wait for the first and then skip it; SQLite serializes writers.
+    Look up, then insert: both statements compile once and are cached, which
+    ``INSERT ... ON CONFLICT`` is not in SQLAlchemy 2.0. On SQLite writers
+    are serialized, so nothing can slip in between. On PostgreSQL another
+    transaction can insert the same UUID in between: this one then fails
+    with ``IntegrityError`` on the unique index and the caller runs the
+    batch again, when the look-up finds the row (``api.store_batch``).
     """
     if not rows:
         return {}
-    stmt = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["uuid"])
-        .returning(table.c.uuid, table.c.id)
-    )
-    return {key: row_id for key, row_id in db.session.execute(stmt, rows)}
+    conn = db.session.connection()
+    stored = set(conn.execute(select(table.c.uuid).where(table.c.uuid.in_([r["uuid"] for r in rows]))).scalars())
+    new = [r for r in rows if r["uuid"] not in stored]
+    if not new:
+        return {}
+    return dict(conn.execute(table.insert().returning(table.c.uuid, table.c.id), new).all())
 
 
 def validate_items(

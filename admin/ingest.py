@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, tuple_
 
-from .db import db, dialect_insert, utcnow
+from .db import db, utcnow
 from .idempotent import insert_new, settle, validate_items
 from .models import SOURCES, DailyCount, DailyReasonCount, DutyPeriod, Kiosk, Officer, Rating, RatingReason, Reason
 from .scale import load_scale
@@ -244,18 +244,32 @@ def _count(new_rows: list[tuple[int, dict[str, Any]]]) -> None:
 
 
 def increment_counts(model: type, key_columns: tuple[str, ...], counts: Counter) -> None:
-    """Upsert ``count = count + n`` for each key.
+    """Add ``n`` to the count of each key, creating the rows that are missing.
 
-    Keys are sorted so concurrent transactions on PostgreSQL lock rows in the
-    same order and cannot deadlock each other.
+    Look up, update, insert: cached statements, like ``insert_new``, with the
+    same answer to a concurrent insert on PostgreSQL (``IntegrityError``, and
+    the caller runs the batch again). Keys are sorted so concurrent
+    transactions lock rows in the same order and cannot deadlock.
     """
     if not counts:
         return
     table = model.__table__
-    rows = [dict(zip(key_columns, key), count=n) for key, n in sorted(counts.items())]
-    insert = dialect_insert(table)
-    stmt = insert.on_conflict_do_update(
-        index_elements=list(key_columns), set_={"count": table.c.count + insert.excluded.count}
+    conn = db.session.connection()
+    columns = [table.c[name] for name in key_columns]
+    keys = sorted(counts)
+    existing = set(conn.execute(select(*columns).where(tuple_(*columns).in_(keys))).tuples())
+    update = (
+        table.update()
+        .where(*(column == bindparam(f"k_{column.name}") for column in columns))
+        .values(count=table.c.count + bindparam("n"))
     )
-    db.session.execute(stmt, rows)
-
+    changes = [
+        {**{f"k_{name}": value for name, value in zip(key_columns, key)}, "n": counts[key]}
+        for key in keys
+        if key in existing
+    ]
+    if changes:
+        conn.execute(update, changes)
+    new = [dict(zip(key_columns, key), count=counts[key]) for key in keys if key not in existing]
+    if new:
+        conn.execute(table.insert(), new)
