@@ -129,11 +129,3 @@ def writing() -> Iterator[None]:
             db.session.rollback()
             raise
 
-
-def dialect_insert(table):
-    """An INSERT for ``table`` with ``on_conflict_do_*``, for the session's database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
