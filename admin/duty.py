@@ -99,3 +99,36 @@ def _validate_event(item: dict[str, Any], kiosk_id: int, unit_officers: set[int]
 
 def _event_content(row: dict[str, Any]) -> tuple:
     return (row["kiosk_id"], row["officer_id"], row["action"], row["at"])
+
+
+class DutyOverlap(ValueError):
+    """A scheduled period would overlap another period at the same desk."""
+
+
+def schedule(desk_id: int, officer_id: int, starts_at: datetime, ends_at: datetime | None) -> DutyPeriod:
+    """Put an officer on duty at a desk from ``starts_at`` until ``ends_at`` (open-ended if None).
+
+    A desk has one officer at a time, so a period that would overlap another
+    at the desk is refused with ``DutyOverlap``; the caller commits.
+    """
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValueError("a duty period must end after it starts")
+    overlaps = [
+        or_(DutyPeriod.ends_at.is_(None), DutyPeriod.ends_at > starts_at),
+    ]
+    if ends_at is not None:
+        overlaps.append(DutyPeriod.starts_at < ends_at)
+    clash = db.session.execute(
+        select(DutyPeriod.id).where(DutyPeriod.desk_id == desk_id, *overlaps).limit(1)
+    ).first()
+    if clash is not None:
+        raise DutyOverlap("another duty period at this desk overlaps")
+    period = DutyPeriod(desk_id=desk_id, officer_id=officer_id, starts_at=starts_at, ends_at=ends_at, origin="scheduled")
+    db.session.add(period)
+    return period
+
+
+def end_period(period: DutyPeriod, at: datetime) -> None:
+    """End a running or future period at ``at``; one that has not begun by then is shortened to nothing."""
+    if period.ends_at is None or period.ends_at > at:
+        period.ends_at = max(at, period.starts_at)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from admin.db import db
-from admin.models import AuditEntry
+from admin.models import AuditEntry, DutyPeriod
 from console_support import add_ratings, csrf_token, signed_in, submit, text
 from console_support import compiled_catalogues  # noqa: F401  (fixture: Vietnamese catalogue)
 
@@ -141,7 +141,10 @@ def test_manager_and_viewer_have_no_complaints_page(app, world):
 
 def post_urls(app, world) -> list[str]:
     """Every console address that accepts a POST, filled in with the world's ids."""
+    with app.app_context():
+        period_id = db.session.scalar(select(DutyPeriod.id).where(DutyPeriod.desk_id == world.desk_a_id))
     ids = {
+        "period_id": period_id,
         "unit_id": world.commune_a_id,
         "desk_id": world.desk_a_id,
         "officer_id": world.officer_a_id,

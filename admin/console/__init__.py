@@ -32,4 +32,4 @@ def role_context():
     return {"can_edit": can_edit(current_user), "can_see_integrity": can_see_integrity(current_user)}
 
 
-from . import audit_log, complaints, dashboard, desks, kiosks, officers, scores, units, users  # noqa: E402,F401
+from . import audit_log, complaints, dashboard, desks, duty, kiosks, officers, scores, units, users  # noqa: E402,F401

@@ -27,6 +27,7 @@ ENTITIES = {
     "officer": _l("officer"),
     "kiosk": _l("kiosk"),
     "user": _l("account"),
+    "duty": _l("duty period"),
 }
 
 
