@@ -76,6 +76,23 @@ def test_officer_code_must_be_unique(app, world, manager):
     assert "Mã này đã được dùng cho một công chức khác." in text(response)
 
 
+def test_officer_code_taken_meanwhile_is_a_form_error_not_a_500(app, world, manager, monkeypatch):
+    import admin.console.officers as officers_module
+
+    # Another administrator saves the same code between our check and our insert.
+    monkeypatch.setattr(officers_module, "code_taken", lambda code, officer_id: False)
+    data = {"code": "MT-002", "name": "Người mới", "title": "", "unit_id": world.commune_a_id, "active": "y"}
+    response = submit(manager, "/officers/new", data=data)
+    assert response.status_code == 200
+    assert "Mã này đã được dùng cho một công chức khác." in text(response)
+    response = submit(manager, f"/officers/{world.officer_a_id}/edit", data={**data, "name": "Nguyễn Văn An"})
+    assert response.status_code == 200
+    assert "Mã này đã được dùng cho một công chức khác." in text(response)
+    with app.app_context():
+        assert db.session.get(Officer, world.officer_a_id).code == "MT-001"
+        assert db.session.scalars(select(Officer).where(Officer.name == "Người mới")).all() == []
+
+
 def test_officer_form_errors_beside_fields(app, world, manager):
     response = submit(manager, "/officers/new", data={"code": "", "name": "", "unit_id": world.commune_b_id})
     page = text(response)

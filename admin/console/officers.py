@@ -8,6 +8,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, undefer
 from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -109,21 +110,30 @@ def officer_new():
     form = officer_form()
     if form.validate_on_submit():
         code = form.code.data.strip()
-        if code_taken(code, None):
+        write_transaction()
+        officer = Officer(
+            code=code,
+            name=form.name.data.strip(),
+            title=(form.title.data or "").strip(),
+            unit_id=form.unit_id.data,
+            active=form.active.data,
+        )
+        if code_taken(code, None) or not saved_once(lambda: record_creation("officer", officer, snapshot)):
             form.code.errors.append(gettext("Another officer already has this code."))
         else:
-            write_transaction()
-            officer = Officer(
-                code=code,
-                name=form.name.data.strip(),
-                title=(form.title.data or "").strip(),
-                unit_id=form.unit_id.data,
-                active=form.active.data,
-            )
-            record_creation("officer", officer, snapshot)
             flash(gettext("Officer %(name)s added. Add a photo and a PIN below.", name=officer.name), "success")
             return redirect(url_for("console.officer_edit", officer_id=officer.id))
     return render_template("console/officer_new.html", form=form)
+
+
+def saved_once(save) -> bool:
+    """Run ``save``; False if the unique officer code was taken meanwhile by someone else's save."""
+    try:
+        save()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 @bp.route("/officers/<int:officer_id>/edit", methods=("GET", "POST"))
@@ -137,12 +147,18 @@ def officer_edit(officer_id: int):
     if code_taken(code, officer.id):
         form.code.errors.append(gettext("Another officer already has this code."))
         return render_officer(officer, form=form)
+    if not saved_once(lambda: apply_officer_form(officer, form, code)):
+        form.code.errors.append(gettext("Another officer already has this code."))
+        return render_officer(db.session.get(Officer, officer_id), form=form)
+    flash(gettext("Officer %(name)s saved.", name=officer.name), "success")
+    return redirect(url_for("console.officer_edit", officer_id=officer.id))
+
+
+def apply_officer_form(officer: Officer, form: OfficerForm, code: str) -> None:
     with audited("update", "officer", officer, snapshot):
         officer.code, officer.name = code, form.name.data.strip()
         officer.title = (form.title.data or "").strip()
         officer.unit_id, officer.active = form.unit_id.data, form.active.data
-    flash(gettext("Officer %(name)s saved.", name=officer.name), "success")
-    return redirect(url_for("console.officer_edit", officer_id=officer.id))
 
 
 @bp.post("/officers/<int:officer_id>/photo")
