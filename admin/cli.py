@@ -54,6 +54,11 @@ def init_db() -> None:
     """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu / Create or upgrade the database schema."""
     click.echo(f"Cơ sở dữ liệu / Database: {db.engine.url.render_as_string(hide_password=True)}")
     before = _schema_revision()
+    if before is None and db.inspect(db.engine).has_table("ratings"):
+        fail("Cơ sở dữ liệu đã có bảng nhưng không có phiên bản lược đồ (không do init-db tạo); "
+             "không thay đổi gì. / The database has tables but no schema revision (init-db did not "
+             "create it); nothing was changed. If its schema is current, record that with "
+             "`flask --app admin db stamp head`, then run init-db again.")
     flask_migrate.upgrade(directory=MIGRATIONS_DIR)
     after = _schema_revision()
     if before == after:

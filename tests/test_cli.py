@@ -54,6 +54,17 @@ def test_init_db_creates_schema_then_is_safe_to_run_again(empty_app):
         assert count(Reason) == 7
 
 
+def test_init_db_refuses_tables_it_did_not_create(app, runner, world):
+    # ``app`` was made with create_all(): tables, but no alembic_version.
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 1
+    assert "no schema revision" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert "alembic_version" not in inspect(db.engine).get_table_names()
+        assert count(Reason) == 7
+
+
 # --- create-user ------------------------------------------------------------------
 
 
