@@ -13,7 +13,7 @@ from sqlalchemy.orm import undefer
 
 from . import wire
 from .db import db, utcnow, write_transaction, writing
-from .duty import store_duty_events
+from .duty import on_duty, store_duty_events
 from .errors import ApiError
 from .ingest import store_ratings
 from .kiosk_config import build_config, config_version, iso_utc, kiosk_officers
@@ -84,7 +84,7 @@ def kiosk_config():
 @bp.get("/officers/<int:officer_id>/photo")
 @kiosk_auth()
 def officer_photo(officer_id: int):
-    listed = {o.id for o in kiosk_officers(g.kiosk, utcnow())}
+    listed = {o.id for o in kiosk_officers(g.kiosk, on_duty(g.kiosk.desk_id, utcnow()))}
     photo = (
         db.session.get(OfficerPhoto, officer_id, options=[undefer(OfficerPhoto.data)])
         if officer_id in listed

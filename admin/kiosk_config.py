@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .duty import on_duty
-from .models import Kiosk, Officer
 from .db import db
+from .models import DutyPeriod, Kiosk, Officer
 from .scale import load_kiosk_settings, load_reasons, load_scale
 
 
@@ -21,8 +21,8 @@ def iso_utc(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def kiosk_officers(kiosk: Kiosk, at: datetime) -> list[Officer]:
-    """Officers who may sign in at the kiosk: the active officers of its unit, and whoever is on duty."""
+def kiosk_officers(kiosk: Kiosk, period: DutyPeriod | None) -> list[Officer]:
+    """Officers who may sign in at the kiosk: the active officers of its unit, and whoever is on duty (``period``)."""
     officers = list(
         db.session.scalars(
             select(Officer)
@@ -31,7 +31,6 @@ def kiosk_officers(kiosk: Kiosk, at: datetime) -> list[Officer]:
             .order_by(Officer.name, Officer.id)
         )
     )
-    period = on_duty(kiosk.desk_id, at)
     if period is not None and period.officer_id not in {o.id for o in officers}:
         officers.append(period.officer)
     return officers
@@ -62,7 +61,7 @@ def build_config(kiosk: Kiosk, at: datetime) -> dict[str, Any]:
                 # A slow salted hash: the kiosk checks a sign-in PIN offline without knowing it.
                 "pin_hash": o.pin_hash,
             }
-            for o in kiosk_officers(kiosk, at)
+            for o in kiosk_officers(kiosk, period)
         ],
         "on_duty": None
         if period is None
