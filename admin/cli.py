@@ -30,7 +30,7 @@ from .auth import PASSWORD_MIN, hash_password
 from .db import db
 from .kiosks import register_kiosk
 from .models import ROLES, Desk, Unit, User
-from .scale import load_scale
+from .scale import SettingRefused, load_kiosk_settings, load_scale, parse_kiosk_setting, store_kiosk_settings
 from .scores import officer_report, rebuild_daily_counts, report_csv, report_json
 from .seed import SeedRefused, seed_demo
 
@@ -190,6 +190,31 @@ def report_officers(start: str, end: str, unit_id: int | None, fmt: str) -> None
         click.echo(report_csv(rows, scale), nl=False)
 
 
+@click.command("kiosk-settings")
+@with_appcontext
+@click.argument("assignments", nargs=-1, metavar="[KEY=VALUE]...")
+def kiosk_settings(assignments: tuple[str, ...]) -> None:
+    """Xem hoặc đặt thời gian và chế độ của thiết bị / Show or set the kiosks' timings and modes.
+
+    For example ``cooldown_s=5 thanks_s=4 accept_without_officer=false``. Every kiosk
+    receives the new values with its next config. Prints the settings as JSON.
+    """
+    changes = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep:
+            fail(f"Cần dạng KEY=VALUE, không phải {assignment!r}. / Expected KEY=VALUE, not {assignment!r}.", 2)
+        try:
+            changes[key.strip()] = parse_kiosk_setting(key.strip(), raw)
+        except SettingRefused as refused:
+            fail(str(refused), 2)
+    if changes:
+        before, after = store_kiosk_settings(changes)
+        record("update", "setting", "kiosk", before=before, after=after, actor="cli")
+        db.session.commit()
+    click.echo(json.dumps(load_kiosk_settings(), ensure_ascii=False, sort_keys=True))
+
+
 @click.command("rebuild-counts")
 @with_appcontext
 def rebuild_counts() -> None:
@@ -200,5 +225,7 @@ def rebuild_counts() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
-    for command in (init_db, create_user, register_kiosk_command, seed_demo_command, report, rebuild_counts):
+    for command in (
+        init_db, create_user, register_kiosk_command, seed_demo_command, report, kiosk_settings, rebuild_counts
+    ):
         app.cli.add_command(command)

@@ -293,6 +293,52 @@ def test_rebuild_counts_reports_how_many_ratings_were_counted(app, runner, rated
         assert count(DailyCount) == 0
 
 
+# --- kiosk-settings ----------------------------------------------------------------------
+
+
+def test_kiosk_settings_prints_defaults_without_arguments(app, runner):
+    result = runner.invoke(args=["kiosk-settings"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["cooldown_s"] == 5 and shown["accept_without_officer"] is False
+
+
+def test_kiosk_settings_sets_values_audits_and_reaches_kiosk_config(app, runner, world):
+    result = runner.invoke(args=["kiosk-settings", "cooldown_s=0", "thanks_s=0", "accept_without_officer=true"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["cooldown_s"] == 0
+    config = app.test_client().get(
+        "/api/v1/kiosk/config", headers={"Authorization": f"Bearer {world.token_a}"}
+    ).get_json()
+    assert config["settings"]["cooldown_s"] == 0
+    assert config["settings"]["thanks_s"] == 0
+    assert config["settings"]["accept_without_officer"] is True
+    assert config["settings"]["heartbeat_s"] == 60
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "setting")).one()
+        assert entry.before["cooldown_s"] == 5 and entry.after["cooldown_s"] == 0
+
+
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (["cooldown_s"], "KEY=VALUE"),
+        (["colour=red"], "There is no setting 'colour'"),
+        (["cooldown_s=soon"], "must be a whole number"),
+        (["cooldown_s=-1"], "must be from 0 to 600"),
+        (["heartbeat_s=99999999999999999999"], "must be from 10 to 3600"),
+        (["accept_without_officer=maybe"], "must be true or false"),
+        (["thanks_s=2", "reasons_timeout_s=1"], "must be from 5 to 600"),
+    ],
+)
+def test_kiosk_settings_bad_values_refused_and_nothing_stored(app, runner, args, phrase):
+    result = runner.invoke(args=["kiosk-settings", *args])
+    assert_clean_refusal(result, 2, phrase)
+    with app.app_context():
+        assert count(AuditEntry) == 0
+    assert json.loads(runner.invoke(args=["kiosk-settings"]).stdout)["thanks_s"] == 4
+
+
 # --- python -m admin --------------------------------------------------------------------
 
 
