@@ -90,3 +90,135 @@ def kiosk_service(tmp_path) -> Iterator[KioskService]:
     service = open_service(tmp_path / "kiosk")
     yield service
     service.close()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class CentralProcess:
+    """The real central service (``python -m admin``) on a SQLite file in ``workdir``.
+
+    ``setup()`` creates the schema, the demo province and one kiosk at desk 1
+    (``token``); ``start()``/``stop()`` run and end the server process, on the
+    same port and database every time, so a test can take it down and up.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.db_path = workdir / "central.db"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = ""
+        self.kiosk_id = 0
+        self.proc: subprocess.Popen | None = None
+        self.env = {
+            **os.environ,
+            "ADMIN_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "ADMIN_HOST": "127.0.0.1",
+            "ADMIN_PORT": str(self.port),
+            "ADMIN_SECRET_KEY": "kiosk-tests",
+            "ADMIN_INSECURE_COOKIES": "1",
+        }
+
+    def flask(self, *args: str) -> str:
+        """Run ``flask --app admin ARGS`` on this database; its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "admin", *args],
+            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"flask {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def setup(self, **settings: Any) -> None:
+        """Schema, demo province, a kiosk at desk 1 and the kiosk ``settings`` (e.g. ``cooldown_s=0``)."""
+        self.flask("init-db")
+        self.flask("seed-demo")
+        self.token = self.register_kiosk("Kiosk kiểm thử")
+        if settings:
+            self.flask("kiosk-settings", *(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                                           for k, v in settings.items()))
+        self.kiosk_id = self.query("SELECT id FROM kiosks ORDER BY id DESC LIMIT 1")[0][0]
+
+    def register_kiosk(self, name: str) -> str:
+        """Register another kiosk at desk 1; its token."""
+        return self.flask("register-kiosk", "--desk", "1", "--name", name).strip().splitlines()[-1]
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "admin"], env=self.env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+
+        def answers() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the central service exited: {self.proc.stderr.read().decode()}")
+            try:
+                return requests.get(f"{self.url}/healthz", timeout=1).ok
+            except requests.RequestException:
+                return False
+
+        wait_for(answers, 30, "the central service to answer")
+
+    def stop(self) -> None:
+        """End the server (SIGTERM) and wait for it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of ``sql`` on the central database (read directly, as a report would)."""
+        import sqlite3
+
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def rating_counts(self) -> tuple[int, int, int]:
+        """(rows, distinct UUIDs, distinct seq) of this kiosk's ratings on the central service."""
+        return self.query(
+            "SELECT count(*), count(DISTINCT uuid), count(DISTINCT seq) FROM ratings WHERE kiosk_id = ?",
+            (self.kiosk_id,),
+        )[0]
+
+
+@pytest.fixture(scope="module")
+def central_setup(tmp_path_factory) -> Iterator[CentralProcess]:
+    """One prepared central service for a test module (not started): cool-down and thanks 0, no officer needed."""
+    central = CentralProcess(tmp_path_factory.mktemp("central"))
+    central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
+    yield central
+    central.stop()
+
+
+@pytest.fixture
+def central(central_setup) -> Iterator[CentralProcess]:
+    """The module's central service, running."""
+    central_setup.start()
+    yield central_setup
+    central_setup.stop()

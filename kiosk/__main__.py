@@ -1,0 +1,98 @@
+"""``python -m kiosk``: the kiosk process; ``python -m kiosk status``: its state.
+
+One process serves the touch screen with waitress, claims the GPIO buttons
+and LEDs when the config has a ``[gpio]`` table, and runs the uploader.
+SIGTERM (systemd) and SIGINT (Ctrl+C) stop it cleanly: the screen's event
+streams end, waitress finishes its requests, the uploader finishes its
+request, the GPIO pins are released and the outbox is closed.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+from waitress import create_server
+
+from .config import ConfigError, KioskConfig, load_config
+
+USAGE = (
+    "Cách dùng: python -m kiosk [status [--no-probe]] "
+    "/ Usage: python -m kiosk [status [--no-probe]]"
+)
+
+
+def serve(config: KioskConfig) -> int:
+    """Run the kiosk until SIGTERM or SIGINT; the exit code."""
+    from .central import Central
+    from .screen import create_app
+    from .service import KioskService
+    from .uploader import Uploader
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        service = KioskService.open(config.data_dir)
+    except OSError as err:
+        print(f"Không dùng được thư mục dữ liệu {config.data_dir}: {err.strerror}. "
+              f"/ Cannot use the data directory {config.data_dir}: {err.strerror}.", file=sys.stderr)
+        return 1
+    central = Central(config.central_url, config.token, ca_file=config.ca_file, timeout_s=config.timeout_s)
+    uploader = Uploader(service, central, retry_max_s=config.retry_max_s, batch_size=config.batch_size)
+    buttons: Any = None
+    try:
+        if config.gpio is not None:
+            from .buttons import Buttons
+
+            buttons = Buttons(service, config.gpio)
+        app = create_app(service, buttons=buttons)
+        server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    except Exception as err:
+        print(f"Không khởi động được thiết bị: {err}. / The kiosk cannot start: {err}.", file=sys.stderr)
+        if buttons is not None:
+            buttons.close()
+        service.close()
+        return 1
+
+    def stop(signum: int, frame: Any) -> None:
+        # End the screen's event streams first: waitress waits for its threads.
+        app.extensions["kiosk_streams"].close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    uploader.start()
+    shown = f"[{config.host}]" if ":" in config.host else config.host
+    print(f"Hài Lòng kiosk: http://{shown}:{config.port}/", flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()
+        uploader.stop()
+        if buttons is not None:
+            buttons.close()
+        central.close()
+        service.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m kiosk``; the exit code (2: unusable config or arguments)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["status"], ["status", "--no-probe"]):
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        config = load_config()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args:
+        from . import status
+
+        return status.main(config, probe="--no-probe" not in args)
+    return serve(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
