@@ -8,11 +8,14 @@ its own process on a temporary SQLite database, for end-to-end tests.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -161,6 +164,21 @@ class CentralProcess:
         """Register another kiosk at desk 1; its token."""
         return self.flask("register-kiosk", "--desk", "1", "--name", name).strip().splitlines()[-1]
 
+    def add_kiosk(self, name: str) -> tuple[str, int]:
+        """Register another kiosk at desk 1 (through the admin app, faster than the command); token and id."""
+        from admin import create_app
+        from admin.db import db
+        from admin.kiosks import register_kiosk
+        from admin.models import Desk
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": self.env["ADMIN_DATABASE_URL"], "SECRET_KEY": "kiosk-tests"})
+        with app.app_context():
+            kiosk, token = register_kiosk(db.session.get(Desk, 1), name)
+            db.session.commit()
+            kiosk_id = kiosk.id
+            db.engine.dispose()
+        return token, kiosk_id
+
     def start(self) -> None:
         """Start the server and wait until it answers."""
         self.proc = subprocess.Popen(
@@ -177,6 +195,10 @@ class CentralProcess:
                 return False
 
         wait_for(answers, 30, "the central service to answer")
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
         """End the server (SIGTERM) and wait for it."""
@@ -199,17 +221,20 @@ class CentralProcess:
         finally:
             conn.close()
 
-    def rating_counts(self) -> tuple[int, int, int]:
-        """(rows, distinct UUIDs, distinct seq) of this kiosk's ratings on the central service."""
+    def rating_counts(self, kiosk_id: int | None = None) -> tuple[int, int, int]:
+        """(rows, distinct UUIDs, distinct seq) of a kiosk's ratings (the first kiosk's by default)."""
         return self.query(
             "SELECT count(*), count(DISTINCT uuid), count(DISTINCT seq) FROM ratings WHERE kiosk_id = ?",
-            (self.kiosk_id,),
+            (kiosk_id or self.kiosk_id,),
         )[0]
 
 
-@pytest.fixture(scope="module")
-def central_setup(tmp_path_factory) -> Iterator[CentralProcess]:
-    """One prepared central service for a test module (not started): cool-down and thanks 0, no officer needed."""
+@pytest.fixture(scope="session")
+def central_module(tmp_path_factory) -> Iterator[CentralProcess]:
+    """One central service for the kiosk tests: cool-down and thanks 0, ratings taken without an officer.
+
+    Tests that count what arrived use a kiosk of their own (``add_kiosk``).
+    """
     central = CentralProcess(tmp_path_factory.mktemp("central"))
     central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
     yield central
@@ -217,8 +242,48 @@ def central_setup(tmp_path_factory) -> Iterator[CentralProcess]:
 
 
 @pytest.fixture
-def central(central_setup) -> Iterator[CentralProcess]:
-    """The module's central service, running."""
-    central_setup.start()
-    yield central_setup
-    central_setup.stop()
+def central(central_module) -> CentralProcess:
+    """The module's central service, running when the test starts (a test may stop and start it)."""
+    if not central_module.running:
+        central_module.start()
+    return central_module
+
+
+class Canned:
+    """A tiny HTTP server answering every request with one canned response (what the real one never sends)."""
+
+    def __init__(self) -> None:
+        self.status, self.headers, self.body = 200, {}, b""
+        canned = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(canned.status)
+                for k, v in canned.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(canned.body)))
+                self.end_headers()
+                self.wfile.write(canned.body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def answer(self, status: int, body: bytes | dict = b"", **headers: str) -> None:
+        self.status = status
+        self.body = json.dumps(body).encode() if isinstance(body, dict) else body
+        self.headers = {"Content-Type": "application/json", **headers}
+
+
+@pytest.fixture
+def canned() -> Iterator[Canned]:
+    server = Canned()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
