@@ -287,3 +287,131 @@ def canned() -> Iterator[Canned]:
     yield server
     server.server.shutdown()
     server.server.server_close()
+
+
+class KioskProcess:
+    """``python -m kiosk`` in its own process, with mock pins, data and config in ``workdir``."""
+
+    def __init__(self, workdir: Path, central_url: str, token: str, *, retry_max_s: float = 1.0) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config_path = workdir / "kiosk.toml"
+        self.data_dir = workdir / "data"
+        self.write_config(central_url, token, retry_max_s=retry_max_s)
+        self.env = {**os.environ, "KIOSK_CONFIG": str(self.config_path), "GPIOZERO_PIN_FACTORY": "mock",
+                    "PYTHONPATH": str(ROOT)}
+        self.proc: subprocess.Popen | None = None
+        self.http = requests.Session()
+
+    def write_config(self, central_url: str, token: str, *, retry_max_s: float = 1.0) -> None:
+        """(Re)write the kiosk's TOML file."""
+        self.config_path.write_text(
+            f'central_url = "{central_url}"\ntoken = "{token}"\ndata_dir = "{self.data_dir}"\n'
+            f"port = {self.port}\nretry_max_s = {retry_max_s}\n\n[gpio]\nbuttons = [17, 27, 22]\nack_led = 23\n",
+            encoding="utf-8",
+        )
+
+    def start(self, view: str | None = "idle") -> None:
+        """Start the kiosk; wait until its screen answers (with ``view`` when given)."""
+        self.proc = subprocess.Popen([sys.executable, "-m", "kiosk"], env=self.env, cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the kiosk exited: {self.proc.stderr.read()}")
+            try:
+                state = self.http.get(f"{self.url}/state", timeout=2).json()
+            except requests.RequestException:
+                return False
+            return view is None or state["view"] == view
+
+        wait_for(ready, 30, f"the kiosk's screen ({view})")
+
+    def press(self, score: int) -> dict[str, Any]:
+        """A touch on the screen's button ``score``; the PressResult as JSON."""
+        return self.http.post(f"{self.url}/press", json={"score": score}, timeout=10).json()
+
+    def give_reasons(self, rating_id: str, codes: list[str]) -> bool:
+        return self.http.post(f"{self.url}/reasons", json={"rating_id": rating_id, "reasons": codes},
+                              timeout=10).json()["ok"]
+
+    def status(self, *args: str) -> dict[str, str]:
+        """``python -m kiosk status ARGS`` as a dict of its lines."""
+        done = subprocess.run([sys.executable, "-m", "kiosk", "status", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in done.stderr, done.stderr
+        return dict(line.split(": ", 1) for line in done.stdout.splitlines())
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, as a power cut."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def terminate(self) -> int:
+        """SIGTERM, as systemd stops it; the exit code."""
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            code = self.proc.wait(30)
+        finally:
+            self.proc.kill()
+        self.proc = None
+        return code
+
+
+@pytest.fixture
+def kiosk_process(central, tmp_path) -> Iterator[tuple[KioskProcess, int]]:  # noqa: F811
+    """A kiosk process registered on the running central service (not started) and its kiosk id."""
+    token, kiosk_id = central.add_kiosk(f"E2E {tmp_path.name}")
+    kiosk = KioskProcess(tmp_path / "kiosk", central.url, token)
+    yield kiosk, kiosk_id
+    kiosk.kill()
+
+
+class DroppingProxy:
+    """An HTTP proxy to ``target`` that loses the answer to the first ``drop`` rating uploads.
+
+    The central service stores those ratings, but the kiosk never hears so:
+    the connection closes without a response, as when the network fails on the way back.
+    """
+
+    def __init__(self, target: str, drop: int) -> None:
+        self.target = target
+        self.dropped = 0
+        self.drop = drop
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                answer = requests.request(self.command, f"{proxy.target}{self.path}", data=body or None,
+                                          headers=headers, timeout=30)
+                if self.path == "/api/v1/ratings" and answer.ok and proxy.dropped < proxy.drop:
+                    proxy.dropped += 1
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status_code)
+                for k, v in answer.headers.items():
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = _forward
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,7 +1,6 @@
 """kiosk/central.py: the HTTP client against the real central service, and against answers it must survive."""
 from __future__ import annotations
 
-import json
 import uuid
 from email.utils import formatdate
 from typing import Iterator

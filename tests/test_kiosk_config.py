@@ -146,9 +146,3 @@ def test_config_error_from_the_command_is_one_sentence_and_exit_2(tmp_path):
         ]
         assert done.stdout == ""
 
-
-def test_config_unknown_command_prints_usage(tmp_path):
-    env = {**os.environ, **write(tmp_path, MINIMAL), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "kiosk", "statuz"], env=env, capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
-    assert done.returncode == 2 and "Usage: python -m kiosk" in done.stderr

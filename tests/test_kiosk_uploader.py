@@ -10,7 +10,7 @@ import pytest
 from kiosk.central import Central
 from kiosk.service import KioskService
 from kiosk.uploader import Uploader, backoff_s
-from kiosk_support import Canned, canned, central, central_module, free_port, wait_for  # noqa: F401  (fixtures)
+from kiosk_support import canned, central, central_module, free_port, wait_for  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
