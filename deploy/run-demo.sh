@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: the central service on SQLite with a demo province, for a first look.
+# `make run`: the central service on SQLite with a demo province, and one kiosk
+# registered at desk 1 with mock GPIO pins, side by side, for a first look.
 # Data lives in var/ (not in git); run `make clean` to start again from nothing.
+# Ctrl+C stops both.
 set -eu
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -18,6 +20,8 @@ fresh=0
 flask init-db
 if [ "$fresh" = 1 ]; then
   flask seed-demo --ratings 6000
+  # A kiosk token belongs to the database it was registered in.
+  rm -f var/kiosk.toml
 fi
 # Demo users: an administrator, the manager of the unit of desk 1, a province inspector.
 read -r unit_of_desk1 root_unit < <("$VENV/bin/python" - <<'PY'
@@ -35,16 +39,58 @@ for spec in "admin admin" "quanly manager --unit $unit_of_desk1" "thanhtra inspe
   printf '%s\n' "$DEMO_PASSWORD" | flask create-user "$name" --role "$role" "$@" --password-stdin >/dev/null 2>&1 || true
 done
 
+# The demo kiosk: registered once, its token kept in var/kiosk.toml and reused on the next run.
+KIOSK_PORT=${KIOSK_PORT:-8080}
+if [ ! -e var/kiosk.toml ]; then
+  token=$(flask register-kiosk --desk 1 --name "Thiết bị trình diễn / Demo kiosk" | tail -n 1)
+  ( umask 077
+    cat > var/kiosk.toml <<TOML
+# The demo kiosk of \`make run\` (README.md, "Kiosk"). Mock pins: GPIOZERO_PIN_FACTORY=mock.
+central_url = "http://$ADMIN_HOST:$ADMIN_PORT"
+token = "$token"
+data_dir = "$PWD/var/kiosk"
+
+[gpio]
+buttons = [17, 27, 22]
+ack_led = 23
+status_led = 24
+TOML
+  )
+fi
+export KIOSK_CONFIG="$PWD/var/kiosk.toml" KIOSK_PORT GPIOZERO_PIN_FACTORY=mock
+
+"$VENV/bin/python" -m admin &
+admin_pid=$!
+"$VENV/bin/python" - "http://$ADMIN_HOST:$ADMIN_PORT/healthz" <<'PY'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
+"$VENV/bin/python" -m kiosk &
+kiosk_pid=$!
+# A script's background jobs ignore Ctrl+C, so the script passes it (and SIGTERM) on to both.
+trap 'kill -TERM $admin_pid $kiosk_pid 2>/dev/null || true' INT TERM
+
 cat <<MSG
 
-  Hài Lòng — máy chủ trung tâm (bản trình diễn) / central service (demo)
+  Hài Lòng — bản trình diễn / demo
 
-  Bảng điều khiển / Console:  http://$ADMIN_HOST:$ADMIN_PORT/
+  Màn hình thiết bị / Kiosk touch screen:  http://127.0.0.1:$KIOSK_PORT/
+  Nút bấm giả lập / Mock buttons:          http://127.0.0.1:$KIOSK_PORT/dev
+  Bảng điều khiển / Console:               http://$ADMIN_HOST:$ADMIN_PORT/
   Đăng nhập / Sign in:        admin, quanly (quản lý / manager), thanhtra (thanh tra / inspector)
   Mật khẩu / Password:        $DEMO_PASSWORD
   API cho thiết bị / Kiosk API: http://$ADMIN_HOST:$ADMIN_PORT/api/v1/
+  Trạng thái thiết bị / Kiosk status: KIOSK_CONFIG=var/kiosk.toml $VENV/bin/python -m kiosk status
 
-  Dừng / Stop: Ctrl+C
+  Dừng cả hai / Stop both: Ctrl+C
 
 MSG
-exec "$VENV/bin/python" -m admin
+# Either process ending ends the demo.
+wait -n $admin_pid $kiosk_pid || true
+kill -TERM $admin_pid $kiosk_pid 2>/dev/null || true
+wait
