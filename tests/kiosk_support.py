@@ -114,6 +114,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "c
         time.sleep(0.05)
 
 
+def send_answer(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    """Write one whole HTTP response on ``handler`` (the test servers below)."""
+    handler.send_response(status)
+    for k, v in headers.items():
+        if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class CentralProcess:
     """The real central service (``python -m admin``) on a SQLite file in ``workdir``.
 
@@ -229,16 +240,23 @@ class CentralProcess:
         )[0]
 
 
+# Each test module imports the fixture below, which makes it a fixture of that
+# module; the process itself is made once and shared by all of them.
+_shared_central: list[CentralProcess] = []
+
+
 @pytest.fixture(scope="session")
 def central_module(tmp_path_factory) -> Iterator[CentralProcess]:
     """One central service for the kiosk tests: cool-down and thanks 0, ratings taken without an officer.
 
     Tests that count what arrived use a kiosk of their own (``add_kiosk``).
     """
-    central = CentralProcess(tmp_path_factory.mktemp("central"))
-    central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
-    yield central
-    central.stop()
+    if not _shared_central:
+        central = CentralProcess(tmp_path_factory.mktemp("central"))
+        central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
+        _shared_central.append(central)
+    yield _shared_central[0]
+    _shared_central[0].stop()
 
 
 @pytest.fixture
@@ -259,12 +277,7 @@ class Canned:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(canned.status)
-                for k, v in canned.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(canned.body)))
-                self.end_headers()
-                self.wfile.write(canned.body)
+                send_answer(self, canned.status, canned.headers, canned.body)
 
             do_GET = do_POST = _answer
 
@@ -395,13 +408,7 @@ class DroppingProxy:
                     proxy.dropped += 1
                     self.close_connection = True
                     return
-                self.send_response(answer.status_code)
-                for k, v in answer.headers.items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                send_answer(self, answer.status_code, dict(answer.headers), answer.content)
 
             do_GET = do_POST = _forward
 
