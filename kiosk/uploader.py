@@ -178,10 +178,12 @@ class Uploader(threading.Thread):
                     size = max(1, len(items) // 2)
                     continue
                 result = {"acknowledged": [], "rejected": [{"id": items[0]["id"], "error": refused.error}]}
-            if not result["acknowledged"] and not result["rejected"]:
-                raise Unavailable("the central service acknowledged none of the items sent")
             settle(result["acknowledged"], result["rejected"])
             self.outbox.set_meta({"last_upload": utc_iso(self._clock())})
+            answered = len(set(result["acknowledged"]) | {r["id"] for r in result["rejected"]})
+            if answered < len(items):
+                # The protocol answers every id; sending the rest again at once could loop forever.
+                raise Unavailable(f"the central service left {len(items) - answered} of {len(items)} items unanswered")
             size = self.batch_size
 
     def _send_duty_events(self) -> None:

@@ -129,6 +129,22 @@ def test_uploader_honours_retry_after(canned, tmp_path):  # noqa: F811
     service.close()
 
 
+def test_uploader_partial_answer_settles_what_it_names_and_waits(canned, tmp_path):  # noqa: F811
+    from kiosk_support import central_config
+
+    service = KioskService.open(tmp_path)
+    service.apply_config(central_config(), etag="test-1")
+    queue_ratings(service, 3)
+    first = service.outbox.sendable_ratings(9e12, 1)[0]["id"]
+    canned.answer(200, {"accepted": [first], "duplicates": [], "rejected": []})
+    uploader = Uploader(service, Central(canned.url, "t"), retry_max_s=2)
+    uploader._config_stale = False
+    assert uploader.round() <= 2
+    assert service.pending_count() == 2
+    assert "left 2 of 3 items unanswered" in service.outbox.get_meta("central_error")
+    service.close()
+
+
 def test_uploader_bad_config_keeps_the_old_one(canned, tmp_path):  # noqa: F811
     from kiosk_support import central_config
 
