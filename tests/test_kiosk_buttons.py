@@ -107,7 +107,7 @@ def ack_blink_after(factory: MockFactory, action) -> list[bool]:
     led.clear_states()
     action()
     wait_for(lambda: len(led.states) >= 3 and not led.state, 10, "the acknowledgement blink")
-    time.sleep(0.3)  # a second blink, were there one, would have started by now
+    time.sleep(0.2)  # a second blink, were there one, would have started by now
     return [s.state for s in led.states]
 
 
@@ -124,7 +124,7 @@ def test_buttons_ack_led_stays_dark_for_an_ignored_press(tmp_path, factory):
     try:
         factory.pin(ACK).clear_states()
         press(factory, 22)
-        time.sleep(0.3)
+        time.sleep(0.2)
         assert scores(tmp_path) == []
         assert [s.state for s in factory.pin(ACK).states] == [False]
     finally:
@@ -143,7 +143,7 @@ def test_buttons_status_led_blinks_while_ratings_wait(buttons, factory, service)
     service.outbox.settle_ratings([r["id"] for r in waiting], [])
     wait_for(lambda: service.pending_count() == 0 and not led.state, 10, "the status LED to go dark")
     led.clear_states()
-    time.sleep(1.2)  # longer than a blink period: it stays dark
+    time.sleep(0.4)  # eight times the LED's polling period: it stays dark
     assert [s.state for s in led.states] == [False]
 
 

@@ -35,9 +35,9 @@ PNG = bytes.fromhex(
 
 
 @contextlib.contextmanager
-def serving(app, threads: int = 8) -> Iterator[str]:
-    """``app`` under waitress on a free port of 127.0.0.1, as ``python -m kiosk`` serves it; yields its URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serving(app, port: int = 0) -> Iterator[str]:
+    """``app`` under waitress on 127.0.0.1 (a free port by default), as ``python -m kiosk`` serves it; yields its URL."""
+    server = create_server(app, host="127.0.0.1", port=port, threads=8)
     stop = threading.Event()
 
     def run() -> None:

@@ -55,10 +55,11 @@
       failed: "Not sent. Please try again.",
     },
   };
-  // Okabe–Ito colours, told apart with every common colour-vision deficiency;
-  // satisfied levels from the best down, unsatisfied ones from the worst up.
-  const GOOD = ["#009e73", "#0072b2", "#56b4e9", "#7f8c99"];
-  const BAD = ["#d55e00", "#e69f00", "#cc79a7", "#a08a6a"];
+  // Okabe–Ito colours, told apart with every common colour-vision deficiency (and
+  // by lightness), each level also has its own face and words: colour is never the
+  // only cue. Satisfied levels from the best down, unsatisfied ones from the worst up.
+  const GOOD = ["#009e73", "#0072b2", "#56b4e9", "#8fa3b3"];
+  const BAD = ["#d55e00", "#e69f00", "#f0e442", "#cc79a7"];
   const LONG_PRESS_MS = 2000;
   const PAD_IDLE_MS = 30000;
   const ENGLISH_IDLE_MS = 60000;
@@ -132,6 +133,7 @@
   function buildLevels(scale) {
     const box = $("levels");
     box.textContent = "";
+    box.classList.toggle("many", scale.levels.length > 3);
     const look = looks(scale);
     // Best first: left to right, or top to bottom, as on the paper forms (Rất hài lòng first).
     const levels = scale.levels.slice().sort((a, b) => b.score - a.score);
@@ -313,6 +315,7 @@
       })
       .then((s) => {
         state = s;
+        online = true;
         render();
         if (view() !== "thanks" && view() !== "reasons") showBase();
       })
@@ -526,5 +529,7 @@
 
   $("thanks-face").innerHTML = face(1);
   render();
+  // The state at once; the event stream re-reads it whenever it (re)connects.
+  refresh();
   connect();
 })();
