@@ -218,7 +218,12 @@
   // The view the state asks for, once any thanks or reasons view is over.
   function showBase() {
     clearTimeout(viewTimer);
-    if (!online || !state) return setView("waiting");
+    if (!online || !state) {
+      // A rating waiting for reasons is stored; the kiosk sends it by itself at its deadline.
+      reasonsFor = null;
+      clearTimeout(reasonsTimer);
+      return setView("waiting");
+    }
     if (state.view === "idle" && state.cooldown_left_s > 0) return showThanks(state.cooldown_left_s);
     setView(state.view === "idle" || state.view === "closed" ? state.view : "waiting");
   }
@@ -322,13 +327,16 @@
       .catch(goneOffline);
   }
 
+  // After a short grace the calm "please wait" view; /state is tried again until the kiosk answers.
   function goneOffline() {
+    online = false;
     if (offlineTimer) return;
     offlineTimer = setTimeout(() => {
       offlineTimer = 0;
-      if (!online) showBase();
+      if (online) return;
+      showBase();
+      refresh();
     }, OFFLINE_GRACE_MS);
-    online = false;
   }
 
   // EventSource reconnects by itself after a network error; after an HTTP error it
