@@ -8,6 +8,7 @@ not installed; under CI=true that is a failure.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -260,6 +261,29 @@ def test_browser_pin_pad_closes_itself_when_left_alone(pad_page):
     assert pad.is_hidden()
 
 
+def test_browser_pin_pad_pages_through_many_officers(browser, kiosk):
+    config = central_config(cooldown_s=0, thanks_s=0.5)
+    config["officers"] += [
+        {"id": 100 + i, "code": f"MT-{100 + i}", "name": f"Cán bộ số {i}", "title": "Công chức", "photo_url": None,
+         "pin_hash": None}
+        for i in range(1, 7)
+    ]
+    kiosk.service.apply_config(config)
+    page = open_page(browser, kiosk.url, clock=True)
+    view(page, "idle")
+    long_press(page)
+    officers = page.locator("[data-pad-officer]")
+    assert officers.count() == 6
+    assert page.locator("#pad-page").inner_text() == "Trang 1/2"
+    page.locator('[data-action="pad-next"]').tap()
+    assert officers.all_inner_texts() == ["Cán bộ số 5\nCông chức · MT-105", "Cán bộ số 6\nCông chức · MT-106"]
+    assert page.locator('[data-action="pad-next"]').is_disabled()
+    page.locator('[data-pad-officer="106"]').tap()
+    assert page.locator("#pad-who").inner_text() == "Cán bộ số 6"
+    assert page.errors == []
+    page.context.close()
+
+
 def test_browser_english_switch_falls_back_to_vietnamese_after_a_rating(page, kiosk):
     page.locator('[data-action="language"]').tap()
     assert page.locator(".question").inner_text() == "How would you rate the officer's service?"
@@ -354,6 +378,9 @@ LAYOUT_PROBLEMS = """() => {
     if (el.closest("svg") || !shown(el)) continue;
     const r = el.getBoundingClientRect();
     if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1) problems.push("off screen: " + name(el));
+    const p = el.parentElement.getBoundingClientRect();
+    if (r.left < p.left - 1 || r.top < p.top - 1 || r.right > p.right + 1 || r.bottom > p.bottom + 1)
+      problems.push("sticks out of its box: " + name(el));
     const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     const ellipsis = getComputedStyle(el).textOverflow === "ellipsis";
     if (text && el.clientWidth && !ellipsis && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1))
@@ -376,11 +403,29 @@ def assert_fits(page, what: str) -> None:
     assert page.evaluate(LAYOUT_PROBLEMS) == [], what
 
 
+def portrait_photo() -> bytes:
+    """A small JPEG of a head and shoulders, as an officer's photo from the central service."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 300), "#9fb4c7")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((75, 50, 165, 150), fill="#e0b48f")
+    draw.rectangle((40, 190, 200, 300), fill="#1f3a5f")
+    draw.ellipse((40, 160, 200, 240), fill="#1f3a5f")
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
 def test_browser_every_view_fits_the_touch_displays(browser, kiosk, viewport):
     kiosk.configure(cooldown_s=0, thanks_s=600, reasons_timeout_s=600)
+    kiosk.service.store_photo(12, "/api/v1/officers/12/photo?v=1", portrait_photo(), "image/jpeg")
     page = open_page(browser, kiosk.url, viewport, clock=True)
     view(page, "idle")
+    photo = page.locator("#photo")
+    photo.wait_for(state="visible")
+    page.wait_for_function("() => document.getElementById('photo').naturalWidth === 240")
     assert_fits(page, "idle")
     page.locator('[data-action="language"]').tap()
     assert_fits(page, "idle-en")
