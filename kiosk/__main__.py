@@ -4,7 +4,9 @@ One process serves the touch screen with waitress, claims the GPIO buttons
 and LEDs when the config has a ``[gpio]`` table, and runs the uploader.
 SIGTERM (systemd) and SIGINT (Ctrl+C) stop it cleanly: the screen's event
 streams end, waitress finishes its requests, the uploader finishes its
-request, the GPIO pins are released and the outbox is closed.
+request, the GPIO pins are released and the outbox is closed. Under
+systemd it reports ready, pings the watchdog while the outbox is writable,
+and says when it stops (``notify.py``).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ USAGE = (
 
 def serve(config: KioskConfig) -> int:
     """Run the kiosk until SIGTERM or SIGINT; the exit code."""
+    from . import notify
     from .central import Central
     from .screen import create_app
     from .service import KioskService
@@ -64,9 +67,18 @@ def serve(config: KioskConfig) -> int:
     uploader.start()
     shown = f"[{config.host}]" if ":" in config.host else config.host
     print(f"Hài Lòng kiosk: http://{shown}:{config.port}/", flush=True)
+    # Under systemd (Type=notify): the socket is listening, so the browser can connect now.
+    notify.notify(f"READY=1\nSTATUS=http://{shown}:{config.port}/")
+    interval = notify.watchdog_interval()
+    watchdog = notify.Watchdog(config.data_dir / "outbox.db", interval) if interval else None
+    if watchdog is not None:
+        watchdog.start()
     try:
         server.run()
     finally:
+        notify.notify("STOPPING=1")
+        if watchdog is not None:
+            watchdog.stop()
         server.close()
         uploader.stop()
         if buttons is not None:

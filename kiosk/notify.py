@@ -1,0 +1,109 @@
+"""Tell systemd how the kiosk is doing: ``READY=1``, ``WATCHDOG=1``, ``STOPPING=1``.
+
+The kiosk unit is ``Type=notify`` with ``WatchdogSec=``: systemd counts the
+kiosk as started only once it says ``READY=1`` (after waitress is listening),
+and kills and restarts it when ``WATCHDOG=1`` stops coming. The watchdog
+thread pings only while the outbox database takes a write lock, so a kiosk
+that can no longer commit a press (SD card remounted read-only, file gone,
+database stuck) is restarted instead of thanking citizens for ratings it
+cannot keep.
+
+The protocol is a datagram to the AF_UNIX socket named in ``$NOTIFY_SOCKET``
+(``@name`` for an abstract one), as in sd_notify(3); plain standard library,
+so nothing new to install on the Pi. Outside systemd every call does nothing.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def notify(message: str, environ: dict[str, str] | None = None) -> bool:
+    """Send ``message`` (``"READY=1"``, ...) to systemd; False when there is no one to tell."""
+    env = os.environ if environ is None else environ
+    address = env.get("NOTIFY_SOCKET", "")
+    if not address:
+        return False
+    if address.startswith("@"):
+        # An abstract socket: its name starts with a NUL byte instead of "@".
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(message.encode(), address)
+    except OSError as err:
+        log.warning("systemd notification %r not sent: %s", message, err)
+        return False
+    return True
+
+
+def watchdog_interval(environ: dict[str, str] | None = None) -> float | None:
+    """Seconds between two ``WATCHDOG=1`` (half of ``WatchdogSec=``), or None without a watchdog for us."""
+    env = os.environ if environ is None else environ
+    try:
+        usec = int(env.get("WATCHDOG_USEC", ""))
+    except ValueError:
+        return None
+    # WATCHDOG_PID names the process systemd watches; a child that inherited it must keep quiet.
+    pid = env.get("WATCHDOG_PID")
+    if usec <= 0 or (pid and pid != str(os.getpid())):
+        return None
+    return usec / 2_000_000
+
+
+def outbox_writable(path: Path, timeout_s: float) -> bool:
+    """Whether the outbox database at ``path`` takes a write now.
+
+    A connection of its own, opened read-write without creating the file.
+    ``BEGIN IMMEDIATE`` takes SQLite's write lock (it times out while another
+    writer is stuck); a table made and rolled back inside it fails on a
+    read-only file or file system, where SQLite quietly opened the file for
+    reading only. The rollback leaves the disk untouched: the SD card wears
+    no faster for it.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout_s,
+                               isolation_level=None)
+    except sqlite3.Error as err:
+        log.error("outbox %s cannot be opened for writing: %s", path, err)
+        return False
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE watchdog_probe (x)")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.Error as err:
+        log.error("outbox %s is not writable: %s", path, err)
+        return False
+    finally:
+        conn.close()
+
+
+class Watchdog:
+    """A daemon thread that sends ``WATCHDOG=1`` every ``interval`` seconds while the outbox is writable."""
+
+    def __init__(self, outbox_path: Path, interval: float) -> None:
+        self.outbox_path = outbox_path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="systemd-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the thread; waits at most one interval."""
+        self._stop.set()
+        self._thread.join(self.interval + 1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            # The check may wait for a busy writer, but never past the next ping.
+            if outbox_writable(self.outbox_path, timeout_s=self.interval / 2):
+                notify("WATCHDOG=1")
+            self._stop.wait(self.interval)
