@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
-from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from . import wire
-from .db import db, utcnow, write_transaction, writing
+from .db import db, group_writer, utcnow, write_transaction, writing
 from .duty import on_duty, store_duty_events
 from .errors import ApiError
-from .ingest import store_ratings
+from .ingest import prepare_ratings, write_ratings
 from .kiosk_config import build_config, config_version, iso_utc, kiosk_officers
-from .kiosks import kiosk_for_token
+from .kiosks import authenticate
 from .models import Kiosk, OfficerPhoto
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,8 +35,21 @@ HEARTBEAT_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+class KioskSessionInterface(SecureCookieSessionInterface):
+    """Browser sessions for the console; none for the kiosk API.
+
+    Kiosks carry a bearer token, never a cookie: reading and signing a session
+    cookie on every kiosk request is work for nothing.
+    """
+
+    def open_session(self, app: Flask, request: Request):
+        if request.path.startswith(f"{bp.url_prefix}/"):
+            return NullSession()
+        return super().open_session(app, request)
+
+
 def kiosk_auth(writes: bool = False):
-    """Require a kiosk's bearer token; the kiosk is in ``g.kiosk``.
+    """Require a kiosk's bearer token; the kiosk is in ``g.kiosk_ref`` (see ``current_kiosk``).
 
     ``writes`` opens the transaction as a writer before anything is read
     (see ``db.writing``).
@@ -50,7 +65,7 @@ def kiosk_auth(writes: bool = False):
 
         def authenticated(*args, **kwargs):
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            kiosk = kiosk_for_token(token.strip()) if scheme.lower() == "bearer" else None
+            kiosk = authenticate(token.strip()) if scheme.lower() == "bearer" else None
             if kiosk is None:
                 raise ApiError(
                     401,
@@ -58,7 +73,7 @@ def kiosk_auth(writes: bool = False):
                     "The kiosk token is missing, unknown or revoked; ask an administrator for a new one.",
                     {"WWW-Authenticate": 'Bearer realm="hailong"'},
                 )
-            g.kiosk = kiosk
+            g.kiosk_ref = kiosk
             return view(*args, **kwargs)
 
         return wrapper
@@ -66,11 +81,16 @@ def kiosk_auth(writes: bool = False):
     return decorator
 
 
+def current_kiosk() -> Kiosk:
+    """The authenticated kiosk as a model, for the endpoints that need more than ``g.kiosk_ref``."""
+    return db.session.get(Kiosk, g.kiosk_ref.id)
+
+
 @bp.get("/kiosk/config")
 @kiosk_auth()
 def kiosk_config():
     now = utcnow()
-    config = build_config(g.kiosk, now)
+    config = build_config(current_kiosk(), now)
     version = config_version(config)
     if version in request.if_none_match:
         response = Response(status=304)
@@ -84,7 +104,8 @@ def kiosk_config():
 @bp.get("/officers/<int:officer_id>/photo")
 @kiosk_auth()
 def officer_photo(officer_id: int):
-    listed = {o.id for o in kiosk_officers(g.kiosk, on_duty(g.kiosk.desk_id, utcnow()))}
+    kiosk = current_kiosk()
+    listed = {o.id for o in kiosk_officers(kiosk, on_duty(kiosk.desk_id, utcnow()))}
     photo = (
         db.session.get(OfficerPhoto, officer_id, options=[undefer(OfficerPhoto.data)])
         if officer_id in listed
@@ -105,14 +126,14 @@ STORE_TRIES = 3
 def store_batch(key: str, store) -> Response:
     """Read the list under ``key``, store it with ``store(kiosk, items)``, commit, answer.
 
-    On PostgreSQL, a UUID or daily count inserted by a concurrent request
-    between our look-up and our insert fails the transaction; run it again,
-    and the look-up then sees the other request's row.
+    On PostgreSQL, a UUID inserted by a concurrent request between our
+    look-up and our insert fails the transaction; run it again, and the
+    look-up then sees the other request's row.
     """
     items = wire.batch(key)
     for attempt in range(1, STORE_TRIES + 1):
         try:
-            result = store(g.kiosk, items)
+            result = store(current_kiosk(), items)
             db.session.commit()
             return jsonify(result.as_json())
         except IntegrityError:
@@ -123,9 +144,13 @@ def store_batch(key: str, store) -> Response:
 
 
 @bp.post("/ratings")
-@kiosk_auth(writes=True)
+@kiosk_auth()
 def post_ratings():
-    return store_batch("ratings", store_ratings)
+    # Validated here, written by the group-commit writer with other requests'
+    # ratings: one wait on the disk for many requests (see ``writer``).
+    batch = prepare_ratings(g.kiosk_ref, wire.batch("ratings"), utcnow())
+    result = group_writer().submit(functools.partial(write_ratings, batch=batch))
+    return jsonify(result.as_json())
 
 
 @bp.post("/kiosk/duty")
@@ -145,7 +170,7 @@ def post_heartbeat():
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ApiError(422, "out_of_range", f"Heartbeat field {name!r} cannot be negative.")
     now = utcnow()
-    kiosk: Kiosk = g.kiosk
+    kiosk = current_kiosk()
     if "clock" in body:
         try:
             clock = wire.parse_instant(body["clock"], "clock")

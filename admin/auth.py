@@ -160,5 +160,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     csrf.exempt(api.bp)
+    app.session_interface = api.KioskSessionInterface()
     app.register_blueprint(bp)
     app.after_request(add_security_headers)

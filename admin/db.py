@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from .writer import GroupWriter
 
 # Stable constraint names, so Alembic migrations can drop and alter them on
 # SQLite (batch mode) and PostgreSQL alike.
@@ -49,6 +52,22 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+    def bind_processor(self, dialect):
+        # SQLite stores the text "2026-11-27 02:10:00.000000". SQLAlchemy makes it
+        # through a generic formatter; ``isoformat`` gives the same text about
+        # four times faster, which counts when a batch of ratings is bound.
+        if dialect.name == "sqlite":
+            return _sqlite_utc_text
+        return super().bind_processor(dialect)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given for a UTC column")
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Base(DeclarativeBase):
@@ -129,3 +148,22 @@ def writing() -> Iterator[None]:
             db.session.rollback()
             raise
 
+
+
+def group_writer() -> GroupWriter:
+    """The app's group-commit writer (see ``writer``), made on first use.
+
+    On SQLite its connection skips the foreign-key checks, which cost half
+    the time of inserting a batch of ratings: everything a rating refers to
+    is checked before it is written (the kiosk, desk and unit come from the
+    token, the officer and the reasons are looked up) and nothing in the
+    service deletes those rows. PostgreSQL checks them all, always.
+    """
+    writer = current_app.extensions.get("hailong.writer")
+    if writer is None:
+        if db.engine.dialect.name == "sqlite":
+            new = GroupWriter(db.engine, _sqlite_writer, ("PRAGMA foreign_keys=OFF",), ("PRAGMA foreign_keys=ON",))
+        else:
+            new = GroupWriter(db.engine, nullcontext())
+        writer = current_app.extensions.setdefault("hailong.writer", new)
+    return writer

@@ -1,6 +1,7 @@
 """Who is on duty at a desk: scheduled periods and sign-ins at the kiosk."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,10 +69,10 @@ def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
     )
     rows, order = validate_items(items, lambda item: _validate_event(item, kiosk.id, unit_officers), result)
 
-    inserted = insert_new(DutyEvent.__table__, list(rows.values()))
-    pending = [key for _, key in order if key not in inserted]
+    inserted = insert_new(DutyEvent.__table__, [{**row, "uuid": uuid.UUID(key)} for key, row in rows.items()])
+    pending = [uuid.UUID(key) for _, key in order if key not in inserted]
     stored = {
-        e.uuid: (e.kiosk_id, e.officer_id, e.action, e.at)
+        str(e.uuid): (e.kiosk_id, e.officer_id, e.action, e.at)
         for e in db.session.scalars(select(DutyEvent).where(DutyEvent.uuid.in_(pending)))
     } if pending else {}
     settle(result, order, inserted, stored, {k: _event_content(r) for k, r in rows.items()}, "duty event")

@@ -1,7 +1,6 @@
 """Inserting rows keyed by a UUID made on the kiosk, each at most once."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +10,8 @@ from .db import db
 from .wire import BatchResult, ItemError, require_uuid
 
 
-def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
-    """Insert the rows whose ``uuid`` is not stored yet; return ``{uuid: id}`` of those inserted.
+def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the rows whose ``uuid`` is not stored yet; return ``{canonical uuid: id}`` of those inserted.
 
     Look up, then insert: both statements compile once and are cached, which
     ``INSERT ... ON CONFLICT`` is not in SQLAlchemy 2.0. On SQLite writers
@@ -28,21 +27,21 @@ def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]
     new = [r for r in rows if r["uuid"] not in stored]
     if not new:
         return {}
-    return dict(conn.execute(table.insert().returning(table.c.uuid, table.c.id), new).all())
+    return {str(key): row_id for key, row_id in conn.execute(table.insert().returning(table.c.uuid, table.c.id), new)}
 
 
 def validate_items(
     items: list[dict[str, Any]], validate: Callable[[dict[str, Any]], dict[str, Any]], result: BatchResult
-) -> tuple[dict[uuid.UUID, dict[str, Any]], list[tuple[str, uuid.UUID]]]:
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
     """Validate each item of a batch once, by the first occurrence of its id.
 
-    Returns the valid rows by UUID (each with its ``uuid``) and the
-    ``(id as sent, UUID)`` pairs in request order; invalid items go to
+    Returns the valid rows by canonical UUID and the ``(id as sent,
+    canonical UUID)`` pairs in request order; invalid items go to
     ``result.rejected``. An item without a UUID id fails the whole request.
     """
-    rows: dict[uuid.UUID, dict[str, Any]] = {}
-    order: list[tuple[str, uuid.UUID]] = []
-    seen: set[uuid.UUID] = set()
+    rows: dict[str, dict[str, Any]] = {}
+    order: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for item in items:
         item_id, key = require_uuid(item)
         # By the UUID, not its spelling: upper and lower case name the same press.
@@ -54,7 +53,6 @@ def validate_items(
         except ItemError as err:
             result.reject(item_id, err)
             continue
-        row["uuid"] = key
         rows[key] = row
         order.append((item_id, key))
     return rows, order
@@ -62,10 +60,10 @@ def validate_items(
 
 def settle(
     result: BatchResult,
-    order: list[tuple[str, uuid.UUID]],
-    inserted: dict[uuid.UUID, int],
-    stored: dict[uuid.UUID, tuple],
-    contents: dict[uuid.UUID, tuple],
+    order: list[tuple[str, str]],
+    inserted: dict[str, int],
+    stored: dict[str, tuple],
+    contents: dict[str, tuple],
     noun: str,
 ) -> None:
     """Sort each valid item into accepted, duplicate (same content as stored) or conflict."""

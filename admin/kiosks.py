@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
 
 from .db import db
+from .driver import driver_for
 from .models import Desk, Kiosk
 
 
@@ -47,12 +48,47 @@ def revoke(kiosk: Kiosk) -> None:
     kiosk.enabled = False
 
 
-def kiosk_for_token(token: str) -> Kiosk | None:
-    """The enabled kiosk holding ``token``, or None."""
+@dataclass(frozen=True)
+class KioskRef:
+    """What the kiosk API needs of the kiosk behind a token, read without the ORM."""
+
+    id: int
+    desk_id: int
+    unit_id: int
+    created_at: datetime
+    clock_offset_s: float | None
+
+    @classmethod
+    def of(cls, kiosk: Kiosk) -> KioskRef:
+        return cls(kiosk.id, kiosk.desk_id, kiosk.desk.unit_id, kiosk.created_at, kiosk.clock_offset_s)
+
+
+TOKEN_SQL = (
+    "SELECT kiosks.id, kiosks.desk_id, desks.unit_id, kiosks.created_at, kiosks.clock_offset_s "
+    "FROM kiosks JOIN desks ON desks.id = kiosks.desk_id WHERE kiosks.token_hash = ? AND kiosks.enabled"
+)
+
+
+def authenticate(token: str) -> KioskRef | None:
+    """The enabled kiosk holding ``token``, or None.
+
+    Runs on every kiosk request, so it is one plain statement on a pooled
+    connection of its own (see ``driver``), outside the session.
+    """
     if not token:
         return None
-    return db.session.execute(
-        select(Kiosk)
-        .options(joinedload(Kiosk.desk))
-        .where(Kiosk.token_hash == hash_token(token), Kiosk.enabled.is_(True))
-    ).scalar_one_or_none()
+    driver = driver_for(db.engine.dialect)
+    with closing(db.engine.raw_connection()) as conn:
+        cur = conn.cursor()
+        cur.execute(driver.sql(TOKEN_SQL), (hash_token(token),))
+        row = cur.fetchone()
+    if row is None:
+        return None
+    kiosk_id, desk_id, unit_id, created_at, offset = row
+    return KioskRef(kiosk_id, desk_id, unit_id, driver.reader(Kiosk.__table__.c.created_at)(created_at), offset)
+
+
+def kiosk_for_token(token: str) -> Kiosk | None:
+    """The enabled kiosk holding ``token``, as a model, or None."""
+    ref = authenticate(token)
+    return None if ref is None else db.session.get(Kiosk, ref.id)

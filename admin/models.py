@@ -202,10 +202,9 @@ class Rating(db.Model):
     __tablename__ = "ratings"
     __table_args__ = (
         CheckConstraint("source IN ('touch', 'button')", name="source"),
+        # The only index besides the keys: every index slows every insert, and
+        # reports read ``daily_counts`` (migration 0003).
         Index("ix_ratings_kiosk_seq", "kiosk_id", "seq"),
-        Index("ix_ratings_officer_day", "officer_id", "day"),
-        Index("ix_ratings_unit_day", "unit_id", "day"),
-        Index("ix_ratings_day", "day"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from .audit import record
 from .db import db, utcnow
 from .ingest import store_ratings
-from .kiosks import register_kiosk, revoke
+from .kiosks import KioskRef, register_kiosk, revoke
 from .models import Desk, DutyPeriod, Officer, OfficerPhoto, Unit
 from .scale import Scale, ensure_default_reasons, load_reasons, load_scale
 from .units import create_unit
@@ -281,7 +281,7 @@ def _seed_ratings(
         for start in range(0, len(items), BATCH):
             batch = items[start:start + BATCH]
             sent_at = datetime.fromisoformat(batch[-1]["created_at"]) + timedelta(seconds=5)
-            stored += len(store_ratings(kiosk, batch, received_at=min(sent_at, now)).accepted)
+            stored += len(store_ratings(KioskRef.of(kiosk), batch, received_at=min(sent_at, now)).accepted)
             db.session.commit()
     # The demo kiosks stand for no real device: revoked, they raise no "offline" alarm.
     for kiosk in kiosks:

@@ -6,6 +6,7 @@ item-level problems raise ``ItemError`` (the item goes to ``rejected``).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -80,12 +81,22 @@ def batch(key: str) -> list[dict[str, Any]]:
     return items
 
 
-def require_uuid(item: dict[str, Any]) -> tuple[str, uuid.UUID]:
-    """The item's ``id`` as sent and as a UUID; without one the whole request is malformed."""
+# A UUID as kiosks write it (``str(uuid4())``): taken as it is, without parsing.
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def require_uuid(item: dict[str, Any]) -> tuple[str, str]:
+    """The item's ``id`` as sent, and in canonical form (lower case, hyphenated).
+
+    Other spellings of the same UUID (upper case, braces, no hyphens) name
+    the same press. Without a UUID the whole request is malformed.
+    """
     item_id = item.get("id")
-    if isinstance(item_id, str):
+    if type(item_id) is str:
+        if CANONICAL_UUID.fullmatch(item_id):
+            return item_id, item_id
         try:
-            return item_id, uuid.UUID(item_id)
+            return item_id, str(uuid.UUID(item_id))
         except ValueError:
             pass
     raise ApiError(400, "invalid_id", "Every item needs an 'id' that is a UUID string.")

@@ -95,6 +95,7 @@ def add_ratings(
     They are numbered on from the kiosk's last one, or from ``first_seq``.
     """
     from admin.ingest import store_ratings
+    from admin.kiosks import KioskRef
 
     when = when or datetime.now(timezone.utc) - timedelta(seconds=2)
     with app.app_context():
@@ -113,7 +114,7 @@ def add_ratings(
             }
             for n, (score, officer_id, reasons) in enumerate(ratings)
         ]
-        result = store_ratings(kiosk, items, received_at=when + timedelta(seconds=1))
+        result = store_ratings(KioskRef.of(kiosk), items, received_at=when + timedelta(seconds=1))
         db.session.commit()
         assert not result.rejected, result.rejected
 

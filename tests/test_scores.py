@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from admin.db import db
 from admin.ingest import store_ratings
+from admin.kiosks import KioskRef
 from admin.models import DailyCount, DailyReasonCount, Kiosk, Officer, Rating, RatingReason, Setting
 from admin.scale import load_scale
 from admin.scores import (
@@ -364,7 +365,7 @@ def test_rebuild_daily_counts_equals_counts_kept_by_ingestion(w):
             (3, w.officer_a_id, [], 4), (1, w.officer_a_id, ["slow"], 4),
         ], start=1)
     ]
-    result = store_ratings(kiosk, items, received_at=datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc))
+    result = store_ratings(KioskRef.of(kiosk), items, received_at=datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc))
     db.session.commit()
     assert len(result.accepted) == 8
     incremental = counts_table()

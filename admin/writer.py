@@ -1,0 +1,150 @@
+"""Group commit: one thread per process writes the kiosk API's batches, many to a transaction.
+
+A rating we acknowledge must survive a power cut, so every commit waits for
+the disk (SQLite ``synchronous=FULL``, PostgreSQL's WAL flush): about a
+millisecond or more here. One commit per request would cap the service at
+that rate whatever its CPU. Request threads therefore validate on their own
+and hand the writing to this thread, which runs everything that queued up
+during the previous commit in the next transaction: one wait on the disk
+for many requests.
+
+A failure in one request's work must not fail the others that share its
+transaction: the group is then rolled back and each request runs again in a
+transaction of its own, so only the failing one gets the error.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A thread with nothing to write for this long ends and gives its connection
+# back; the next request starts a new one.
+IDLE_S = 10.0
+# Requests per transaction at most: bounds how long one commit holds SQLite's lock.
+MAX_GROUP = 64
+
+
+class _Job:
+    __slots__ = ("work", "done", "result", "error")
+
+    def __init__(self, work: Callable[[Connection], Any]):
+        self.work = work
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+
+class GroupWriter:
+    """Runs ``work(connection)`` functions in shared transactions on one thread.
+
+    ``lock`` is held around each transaction: on SQLite, the process-wide
+    writer lock that the other write paths take too (``db.writing``).
+    ``pragmas`` are run on the driver's connection when the thread takes it,
+    and ``undo`` before it gives it back to the pool.
+    """
+
+    def __init__(
+        self, engine: Engine, lock: AbstractContextManager, pragmas: tuple[str, ...] = (), undo: tuple[str, ...] = ()
+    ):
+        self._engine = engine
+        self._lock = lock
+        self._pragmas = pragmas
+        self._undo = undo
+        self._queue: deque[_Job] = deque()
+        self._wake = threading.Condition()
+        self._running = False
+
+    def submit(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a committed transaction and return its result, or raise its error.
+
+        ``work`` runs on the writer's thread, outside any app or request
+        context: it gets everything it needs through its closure and the
+        connection, and must not use ``db.session``.
+        """
+        job = _Job(work)
+        with self._wake:
+            self._queue.append(job)
+            if self._running:
+                self._wake.notify()
+            else:
+                self._running = True
+                threading.Thread(target=self._run, name="hailong-writer", daemon=True).start()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _next_group(self) -> list[_Job]:
+        """Wait for work; an empty list when idle long enough to stop."""
+        with self._wake:
+            if not self._queue:
+                self._wake.wait(IDLE_S)
+            if not self._queue:
+                self._running = False
+                return []
+            return [self._queue.popleft() for _ in range(min(len(self._queue), MAX_GROUP))]
+
+    def _run(self) -> None:
+        try:
+            conn = self._engine.connect().execution_options(sqlite_immediate=True)
+        except Exception as err:  # the database is unreachable: fail what waits, let the next request retry
+            self._fail_all(err)
+            return
+        with conn:
+            driver_conn = conn.connection.driver_connection
+            for pragma in self._pragmas:
+                driver_conn.execute(pragma)
+            try:
+                while jobs := self._next_group():
+                    self._write(conn, jobs)
+            finally:
+                for pragma in self._undo:
+                    driver_conn.execute(pragma)
+
+    def _fail_all(self, err: BaseException) -> None:
+        with self._wake:
+            jobs = list(self._queue)
+            self._queue.clear()
+            self._running = False
+        for job in jobs:
+            job.finish(error=err)
+
+    def _write(self, conn: Connection, jobs: list[_Job]) -> None:
+        with self._lock:
+            try:
+                with conn.begin():
+                    results = [job.work(conn) for job in jobs]
+            except Exception as err:
+                if len(jobs) == 1:
+                    jobs[0].finish(error=err)
+                    return
+                log.warning("A group of %d writes failed (%s); writing each alone", len(jobs), err)
+                for job in jobs:
+                    self._write_alone(conn, job)
+                return
+        for job, result in zip(jobs, results):
+            job.finish(result)
+
+    @staticmethod
+    def _write_alone(conn: Connection, job: _Job) -> None:
+        try:
+            with conn.begin():
+                result = job.work(conn)
+        except Exception as err:
+            job.finish(error=err)
+        else:
+            job.finish(result)
