@@ -34,6 +34,7 @@ with create_app().app_context():
 PY
 )
 for spec in "admin admin" "quanly manager --unit $unit_of_desk1" "thanhtra inspector --unit $root_unit"; do
+  # shellcheck disable=SC2086 # split into words on purpose
   set -- $spec
   name=$1; role=$2; shift 2
   printf '%s\n' "$DEMO_PASSWORD" | flask create-user "$name" --role "$role" "$@" --password-stdin >/dev/null 2>&1 || true
