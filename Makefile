@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test bench translations chromium clean
+.PHONY: run test bench translations chromium shellcheck clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,15 +33,24 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The deploy tests lint every script under deploy/ with shellcheck.
+shellcheck:
+	@command -v shellcheck >/dev/null || { \
+	  echo "Installing Debian's shellcheck for the deploy tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+
 run: $(VENV)/.installed-run translations
 	VENV=$(VENV) bash deploy/run-demo.sh
 
-test: $(VENV)/.installed-test translations chromium
+test: $(VENV)/.installed-test translations chromium shellcheck
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test chromium
 	$(PY) bench/ingest.py
 	$(PY) bench/report.py --ratings 1000000
+	$(PY) bench/kiosk_drain.py
+	$(PY) bench/kiosk_rss.py
+	$(PY) bench/kiosk_tap.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -87,7 +87,10 @@ def unit_settings(name):
         prefix, rest = name.split("@", 1)
         instance = rest.rsplit(".", 1)[0]
         base = f"{prefix}@.service"
-    text = open(os.path.join(root, "etc/systemd/system", base)).read().replace("\\\n", " ")
+    path = os.path.join(root, "etc/systemd/system", base)
+    if not os.path.exists(path):
+        return None  # not installed under this root: recorded only
+    text = open(path).read().replace("\\\n", " ")
     text = (text.replace("%i", instance).replace("%t", f"{root}/run").replace("%S", f"{root}/var/lib"))
     settings = {}
     for line in text.splitlines():
@@ -120,6 +123,8 @@ def stop(name):
 
 def start(name):
     s = unit_settings(name)
+    if s is None:
+        return 0
     env = dict(os.environ)
     for line in s.get("EnvironmentFile", []):
         path = rooted(line.lstrip("-"))
@@ -191,9 +196,12 @@ def need(tool: str) -> str:
 
 
 class Machine:
-    """A throwaway root with the stand-ins: ``run(script, *args)`` runs an installer against it."""
+    """A throwaway root with the stand-ins: ``run(script, *args)`` runs an installer against it.
 
-    def __init__(self, base: Path) -> None:
+    ``real`` names commands to leave real (``psql`` where a test has a PostgreSQL).
+    """
+
+    def __init__(self, base: Path, real: tuple[str, ...] = ()) -> None:
         self.root = base / "root"
         self.state = base / "state"
         self.bin = base / "bin"
@@ -203,7 +211,7 @@ class Machine:
         (self.state / "passwd").write_text("pi:x:1000:1000::/home/pi:/bin/bash\n"
                                            "postgres:x:110:110::/var/lib/postgresql:/bin/bash\n")
         (self.state / "group").write_text("pi:x:1000:\n")
-        for name in COMMANDS:
+        for name in set(COMMANDS) - set(real):
             self._script(name, RECORDER.format(name=name) + EXTRA.get(name, ""))
         self._script("systemctl", SYSTEMCTL)
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.deploy_support import need
+
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "systemd"
 
@@ -25,16 +27,6 @@ SYSTEM_UNITS = ["hailong-kiosk.service", "hailong-admin@5001.service", "hailong-
 USER_UNITS = ["hailong-kiosk-browser.service"]
 # Highest exposure allowed by `systemd-analyze security --offline=true` (issue 4).
 EXPOSURE_LIMITS = {"hailong-admin@5001.service": 2.5, "hailong-kiosk.service": 5.0}
-
-
-def need(tool: str) -> str:
-    """The path of ``tool``; a skip outside CI, a failure under CI=true, when it is missing."""
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{tool} is required under CI=true")
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 def render(dest: Path) -> Path:
