@@ -141,7 +141,7 @@
       const b = document.createElement("button");
       b.type = "button";
       b.className = "level";
-      b.dataset.score = String(level.score);
+      b.setAttribute("data-score", String(level.score)); // PROTOCOL.md §4 hook
       b.style.setProperty("--c", look[level.score].colour);
       b.innerHTML = face(look[level.score].mood) + '<span class="level-label"></span>';
       box.appendChild(b);
@@ -155,7 +155,7 @@
       const b = document.createElement("button");
       b.type = "button";
       b.className = "reason";
-      b.dataset.reason = reason.code;
+      b.setAttribute("data-reason", reason.code); // PROTOCOL.md §4 hook
       b.setAttribute("aria-pressed", "false");
       box.appendChild(b);
     }
@@ -177,10 +177,10 @@
     }
     const labels = {};
     for (const l of state.scale.levels) labels[l.score] = l.label;
-    for (const b of $("levels").children) b.lastChild.textContent = label(labels[b.dataset.score]);
+    for (const b of $("levels").children) b.lastChild.textContent = label(labels[b.getAttribute("data-score")]);
     const reasonLabels = {};
     for (const r of state.reasons) reasonLabels[r.code] = r.label;
-    for (const b of $("reasons").children) b.textContent = label(reasonLabels[b.dataset.reason]);
+    for (const b of $("reasons").children) b.textContent = label(reasonLabels[b.getAttribute("data-reason")]);
 
     const desk = state.desk;
     $("desk-name").textContent = desk ? desk.name : "";
@@ -195,8 +195,10 @@
     const card = $("officer");
     const photo = $("photo");
     card.classList.toggle("nobody", !officer);
+    // A photo with transparent corners must not show the placeholder silhouette behind it.
+    card.classList.toggle("has-photo", Boolean(officer && officer.photo_url));
     if (officer) {
-      card.dataset.officerId = String(officer.id);
+      card.setAttribute("data-officer-id", String(officer.id)); // PROTOCOL.md §4 hook
       $("officer-name").textContent = officer.name;
       $("officer-title").textContent = officer.title || "";
       if (officer.photo_url) {
@@ -207,7 +209,7 @@
         photo.removeAttribute("src");
       }
     } else {
-      delete card.dataset.officerId;
+      card.removeAttribute("data-officer-id");
       $("officer-name").textContent = t("nobody");
       $("officer-title").textContent = "";
       photo.hidden = true;
@@ -248,7 +250,7 @@
     if (inflight || view() !== "idle") return;
     inflight = true;
     button.classList.add("pressing");
-    post("/press", { score: Number(button.dataset.score) })
+    post("/press", { score: Number(button.getAttribute("data-score")) })
       .then((r) => {
         inflight = false;
         button.classList.remove("pressing");
@@ -298,7 +300,7 @@
 
   function toggleReason(button) {
     if (!reasonsFor) return;
-    const code = button.dataset.reason;
+    const code = button.getAttribute("data-reason");
     const on = !reasonsFor.chosen.has(code);
     if (on) reasonsFor.chosen.add(code);
     else reasonsFor.chosen.delete(code);
@@ -502,8 +504,8 @@
       if (pad.contains(el)) padAction(el.dataset.action, el);
       return;
     }
-    if (el.dataset.score) press(el);
-    else if (el.dataset.reason) toggleReason(el);
+    if (el.hasAttribute("data-score")) press(el);
+    else if (el.hasAttribute("data-reason")) toggleReason(el);
     else if (el.dataset.action === "send-reasons") sendReasons();
     else if (el.dataset.action === "language") {
       lang = lang === "vi" ? "en" : "vi";
