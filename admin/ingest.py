@@ -369,6 +369,15 @@ def _count(cur: Any, driver: Driver, new_rows: list[tuple[int, dict[str, Any]]])
     increment_counts(cur, driver, "daily_reason_counts", "reason_code", reasons)
 
 
+@lru_cache(maxsize=4)
+def _upsert_sql(table: str, last_key: str) -> str:
+    keys = f"day, officer_id, desk_id, {last_key}"
+    return (
+        f"INSERT INTO {table} ({keys}, count) VALUES (?, ?, ?, ?, ?) "
+        f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count"
+    )
+
+
 def increment_counts(cur: Any, driver: Driver, table: str, last_key: str, counts: Counter) -> None:
     """Add ``n`` to the count of each ``(day, officer_id, desk_id, last_key)``, creating missing rows.
 
@@ -379,12 +388,8 @@ def increment_counts(cur: Any, driver: Driver, table: str, last_key: str, counts
     if not counts:
         return
     bind_day = driver.binders((Rating.__table__.c.day.type,))[0] or (lambda day: day)
-    keys = f"day, officer_id, desk_id, {last_key}"
-    sql = (
-        f"INSERT INTO {table} ({keys}, count) VALUES (?, ?, ?, ?, ?) "
-        f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count"
-    )
     cur.executemany(
-        driver.sql(sql), [(bind_day(day), officer, desk, last, counts[(day, officer, desk, last)])
-                          for day, officer, desk, last in sorted(counts)]
+        driver.sql(_upsert_sql(table, last_key)),
+        [(bind_day(day), officer, desk, last, counts[(day, officer, desk, last)])
+         for day, officer, desk, last in sorted(counts)],
     )

@@ -86,9 +86,3 @@ def authenticate(token: str) -> KioskRef | None:
         return None
     kiosk_id, desk_id, unit_id, created_at, offset = row
     return KioskRef(kiosk_id, desk_id, unit_id, driver.reader(Kiosk.__table__.c.created_at)(created_at), offset)
-
-
-def kiosk_for_token(token: str) -> Kiosk | None:
-    """The enabled kiosk holding ``token``, as a model, or None."""
-    ref = authenticate(token)
-    return None if ref is None else db.session.get(Kiosk, ref.id)

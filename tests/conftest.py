@@ -8,6 +8,7 @@ instead of skipping it.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
@@ -198,3 +199,28 @@ def world(app) -> World:
         w.officer_a_id, w.officer_a2_id, w.officer_b_id = officer_a.id, officer_a2.id, officer_b.id
         w.kiosk_a_id, w.kiosk_b_id = kiosk_a.id, kiosk_b.id
     return w
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium through Playwright (the console's and the kiosk's browser tests).
+
+    Playwright cannot download its own browser here. Without Chromium the
+    tests are skipped, except under ``CI=true``, where that is a failure.
+    """
+    if not CHROMIUM:
+        if IN_CI:
+            pytest.fail("CI=true needs Chromium: `make chromium` installs Debian's.")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()

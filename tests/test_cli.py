@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select
 from werkzeug.security import check_password_hash
 
 from admin.db import db
-from admin.kiosks import kiosk_for_token
+from admin.kiosks import authenticate
 from admin.models import AuditEntry, DailyCount, Kiosk, Reason, Unit, User
 
 
@@ -157,7 +157,7 @@ def test_register_kiosk_prints_token_alone_on_last_line(app, runner, world):
     assert len(lines) >= 2 and "shown only once" in lines[0]
     assert token.strip() == token and " " not in token
     with app.app_context():
-        kiosk = kiosk_for_token(token)
+        kiosk = db.session.get(Kiosk, authenticate(token).id)
         assert (kiosk.name, kiosk.desk_id) == ("Mai Trung — quầy 2", world.desk_a_id)
         entry = db.session.execute(select(AuditEntry).where(AuditEntry.entity == "kiosk")).scalar_one()
         assert (entry.actor, entry.action, entry.entity_id) == ("cli", "register", str(kiosk.id))

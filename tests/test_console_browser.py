@@ -4,8 +4,6 @@ Skipped where Chromium is not installed (``make chromium`` installs Debian's).
 """
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 
 import pytest
@@ -16,24 +14,9 @@ from console_support import compiled_catalogues  # noqa: F401  (fixture: Vietnam
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 360, "height": 740}
 # The smallest comfortable touch target, in CSS pixels.
 TOUCH = 44
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true needs Chromium: `make chromium` installs Debian's.")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from admin.db import db
-from admin.kiosks import hash_token, kiosk_for_token
+from admin.kiosks import authenticate, hash_token
 from admin.models import AuditEntry, Kiosk
 from console_support import add_ratings, signed_in, submit, text
 from console_support import compiled_catalogues  # noqa: F401  (fixture: Vietnamese catalogue)
@@ -32,7 +32,7 @@ def test_register_shows_token_once_and_it_works(app, world, manager):
     token = shown_token(response)
     assert response.headers["Cache-Control"] == "no-store"
     with app.app_context():
-        kiosk = kiosk_for_token(token)
+        kiosk = db.session.get(Kiosk, authenticate(token).id)
         assert kiosk.name == "Mai Trung — quầy 2"
         assert kiosk.token_hash == hash_token(token) != token
         kiosk_id = kiosk.id
@@ -98,8 +98,8 @@ def test_rotate_token_replaces_the_old_one(app, world, manager):
     assert response.status_code == 200
     new_token = shown_token(response)
     with app.app_context():
-        assert kiosk_for_token(world.token_a) is None
-        assert kiosk_for_token(new_token).id == world.kiosk_a_id
+        assert authenticate(world.token_a) is None
+        assert authenticate(new_token).id == world.kiosk_a_id
         [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "rotate_token")).all()
         assert entry.before["token"] != entry.after["token"]
 

@@ -23,7 +23,6 @@ from kiosk.config import GpioConfig
 from kiosk.screen import create_app
 from kiosk.service import KioskService
 from kiosk_support import PIN_BINH, ROOT, central_config, free_port, open_service
-from test_console_browser import browser  # noqa: F401  (fixture: headless Chromium, a failure under CI=true)
 from test_kiosk_screen import serving, stored_ratings
 
 pytestmark = pytest.mark.browser

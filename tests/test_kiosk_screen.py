@@ -25,7 +25,7 @@ from kiosk.buttons import Buttons
 from kiosk.config import GpioConfig
 from kiosk.screen import MAX_BODY, MAX_STREAMS, create_app
 from kiosk.service import KioskService
-from kiosk_support import PIN_AN, PIN_BINH, central_config, open_service, wait_for
+from kiosk_support import PIN_AN, PIN_BINH, open_service, wait_for
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
