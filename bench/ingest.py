@@ -5,7 +5,12 @@ with the same client processes:
 
   (a) GET /healthz, a trivial request: the ceiling of Flask + waitress here;
   (b) POST /api/v1/ratings with one rating per request;
-  (c) POST /api/v1/ratings with 100 ratings per request.
+  (c) POST /api/v1/ratings with 100 ratings per request;
+  (d) as (c), with random (version 4) UUIDs instead of the kiosk's version 7.
+
+Ids are made as the kiosk makes them (``kiosk.ids``: UUID version 7, in time
+order). (d) shows what a client sending random UUIDs costs: each of its
+ratings dirties another page of the UUID index.
 
 Prints requests/s and ratings/s for each, and the ratio b/a. Targets on a
 2-core machine, SQLite: b >= 0.5 x a, c >= 40,000 ratings/s.
@@ -33,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from kiosk.ids import new_id  # noqa: E402  (after the path is set)
 
 MAX_REQUESTS_PER_CLIENT = 50_000
 
@@ -98,7 +105,7 @@ def start_server(url: str, port: int, log) -> subprocess.Popen:
     raise SystemExit("The central service did not start: " + log.read().decode()[-2000:])
 
 
-def rating_bodies(n_requests: int, per_request: int, seq_start: int) -> list[bytes]:
+def rating_bodies(n_requests: int, per_request: int, seq_start: int, make_id=new_id) -> list[bytes]:
     created = (datetime.now(timezone(timedelta(hours=7))) - timedelta(minutes=1)).isoformat(timespec="seconds")
     bodies = []
     seq = seq_start
@@ -106,7 +113,7 @@ def rating_bodies(n_requests: int, per_request: int, seq_start: int) -> list[byt
         items = []
         for _ in range(per_request):
             items.append(
-                {"id": str(uuid.uuid4()), "seq": seq, "score": 1 + seq % 3, "officer_id": None,
+                {"id": make_id(), "seq": seq, "score": 1 + seq % 3, "officer_id": None,
                  "reasons": ["slow"] if seq % 3 == 0 else [], "source": "touch", "created_at": created}
             )
             seq += 1
@@ -126,7 +133,8 @@ def client(port: int, token: str, phase: str, per_request: int, seconds: float, 
         bodies = [None] * MAX_REQUESTS_PER_CLIENT
     else:
         n = min(MAX_REQUESTS_PER_CLIENT, max(1, 400_000 // per_request))
-        bodies = rating_bodies(n, per_request, seq_start=1 + worker * 10_000_000)
+        make_id = (lambda: str(uuid.uuid4())) if phase == "post-v4" else new_id
+        bodies = rating_bodies(n, per_request, seq_start=1 + worker * 10_000_000, make_id=make_id)
     shares = [bodies[i::connections] for i in range(connections)]
     tallies = [[0, 0] for _ in range(connections)]
     start = time.perf_counter()
@@ -203,6 +211,9 @@ def main() -> None:
             a, a_err, a_cpu = run_phase(port, token, "get", 1, args.seconds, args.clients, args.connections, server.pid)
             b, b_err, b_cpu = run_phase(port, token, "post", 1, args.seconds, args.clients, args.connections, server.pid)
             c, c_err, c_cpu = run_phase(port, token, "post", 100, args.seconds, args.clients, args.connections, server.pid)
+            d, d_err, d_cpu = run_phase(
+                port, token, "post-v4", 100, args.seconds, args.clients, args.connections, server.pid
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -213,6 +224,8 @@ def main() -> None:
           f"server CPU {b_cpu:.3f} ms/request   errors {b_err}")
     print(f"(c) POST ratings, 100 per req {c:10,.0f} requests/s   {c * 100:10,.0f} ratings/s   "
           f"server CPU {c_cpu:.3f} ms/request   errors {c_err}")
+    print(f"(d) as (c), random UUIDv4    {d:10,.0f} requests/s   {d * 100:10,.0f} ratings/s   "
+          f"server CPU {d_cpu:.3f} ms/request   errors {d_err}")
     print(f"ratio b/a: {b / a:.2f}   (target >= 0.50: {'met' if b / a >= 0.5 else 'NOT met'})")
     print(f"(c) ratings/s: {c * 100:,.0f}   (target >= 40,000: {'met' if c * 100 >= 40_000 else 'NOT met'})")
     print(f"server CPU per request, b/a: {b_cpu / a_cpu:.2f}; per rating in (c): {c_cpu * 10:.1f} µs "

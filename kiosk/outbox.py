@@ -17,9 +17,10 @@ import json
 import os
 import sqlite3
 import threading
-import uuid
 from pathlib import Path
 from typing import Any, Iterable
+
+from .ids import new_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ratings (
@@ -102,7 +103,7 @@ class Outbox:
 
         ``extra_meta`` is written in the same transaction (the press's cool-down mark).
         """
-        rating_id = str(uuid.uuid4())
+        rating_id = new_id()
 
         def work(conn: sqlite3.Connection) -> int:
             seq = _get_meta(conn, "last_seq", 0) + 1
@@ -165,7 +166,7 @@ class Outbox:
 
     def add_duty_event(self, officer_id: int, action: str, at: str, meta: dict[str, Any]) -> str:
         """Store a sign-in or sign-out (with the local duty state ``meta``, same transaction); returns its UUID."""
-        event_id = str(uuid.uuid4())
+        event_id = new_id()
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute(
