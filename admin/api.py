@@ -8,12 +8,12 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Request, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
-from . import wire
+from . import json_io, wire
 from .db import db, group_writer, utcnow, write_transaction, writing
 from .duty import on_duty, store_duty_events
 from .errors import ApiError
@@ -95,7 +95,7 @@ def kiosk_config():
     if version in request.if_none_match:
         response = Response(status=304)
     else:
-        response = jsonify({"config_version": version, "server_time": iso_utc(now), **config})
+        response = json_io.response({"config_version": version, "server_time": iso_utc(now), **config})
     response.set_etag(version)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -135,7 +135,7 @@ def store_batch(key: str, store) -> Response:
         try:
             result = store(current_kiosk(), items)
             db.session.commit()
-            return jsonify(result.as_json())
+            return json_io.response(result.as_json())
         except IntegrityError:
             if attempt == STORE_TRIES:
                 raise
@@ -149,8 +149,8 @@ def post_ratings():
     # Validated here, written by the group-commit writer with other requests'
     # ratings: one wait on the disk for many requests (see ``writer``).
     batch = prepare_ratings(g.kiosk_ref, wire.batch("ratings"), utcnow())
-    result = group_writer().submit(functools.partial(write_ratings, batch=batch))
-    return jsonify(result.as_json())
+    result = group_writer().submit(write_ratings, batch)
+    return json_io.response(result.as_json())
 
 
 @bp.post("/kiosk/duty")
@@ -181,7 +181,7 @@ def post_heartbeat():
     kiosk.last_heartbeat = {name: body[name] for name in HEARTBEAT_FIELDS if name in body}
     version = config_version(build_config(kiosk, now))
     db.session.commit()
-    return jsonify({"server_time": iso_utc(now), "config_version": version})
+    return json_io.response({"server_time": iso_utc(now), "config_version": version})
 
 
 @bp.before_request

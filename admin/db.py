@@ -65,6 +65,9 @@ class UTCDateTime(TypeDecorator):
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is timezone.utc:
+        # Already UTC (the API parses every time to UTC): drop the "+00:00".
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is None:
         raise ValueError("naive datetime given for a UTC column")
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -5,9 +5,10 @@ Every API error has the body of PROTOCOL.md §2:
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import json_io
 from .db import db
 
 # The code and sentence sent for each HTTP status when a view gives none.
@@ -42,8 +43,7 @@ def error_body(code: str, message: str) -> dict:
 
 def api_error_response(status: int, code: str | None = None, message: str | None = None, headers=None):
     default_code, default_message = STATUS_ERRORS.get(status, ("error", "The request failed."))
-    response = jsonify(error_body(code or default_code, message or default_message))
-    response.status_code = status
+    response = json_io.response(error_body(code or default_code, message or default_message), status)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

@@ -1,7 +1,7 @@
 """Inserting rows keyed by a UUID made on the kiosk, each at most once."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -61,7 +61,7 @@ def validate_items(
 def settle(
     result: BatchResult,
     order: list[tuple[str, str]],
-    inserted: dict[str, int],
+    inserted: Collection[str],
     stored: dict[str, tuple],
     contents: dict[str, tuple],
     noun: str,

@@ -5,7 +5,6 @@ item-level problems raise ``ItemError`` (the item goes to ``rejected``).
 """
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from . import json_io
 from .errors import ApiError
 
 
@@ -42,19 +42,14 @@ class ItemError(Exception):
 
 
 def json_body() -> Any:
-    """The request body parsed as JSON, or ``ApiError`` 400 / 413."""
+    """The request body parsed as JSON (see ``json_io``), or ``ApiError`` 400 / 413."""
     raw = request.get_data(cache=False)
     if len(raw) > current_app.config["API_MAX_BODY"]:
         raise ApiError(413, "too_large", "The body is over 1 MiB; send fewer items per request.")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return json_io.loads(raw)
+    except json_io.MalformedJSON:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
-
-
-def _reject_constant(name: str):
-    # Python's json reads NaN and Infinity, which are not JSON and no database stores.
-    raise ValueError(f"{name} is not JSON")
 
 
 def json_object() -> dict[str, Any]:

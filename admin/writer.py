@@ -4,9 +4,10 @@ A rating we acknowledge must survive a power cut, so every commit waits for
 the disk (SQLite ``synchronous=FULL``, PostgreSQL's WAL flush): about a
 millisecond or more here. One commit per request would cap the service at
 that rate whatever its CPU. Request threads therefore validate on their own
-and hand the writing to this thread, which runs everything that queued up
-during the previous commit in the next transaction: one wait on the disk
-for many requests.
+and hand the writing to this thread, which takes everything that queued up
+during the previous commit into the next transaction: one wait on the disk
+for many requests. Requests handed over with the same write function are
+also written by one call of it, so that it can use one statement for all.
 
 A failure in one request's work must not fail the others that share its
 transaction: the group is then rolled back and each request runs again in a
@@ -25,7 +26,10 @@ from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+P = TypeVar("P")
+R = TypeVar("R")
+# Writes a list of payloads on a connection, inside its transaction; one result per payload.
+WriteMany = Callable[[Connection, list[Any]], list[Any]]
 
 # A thread with nothing to write for this long ends and gives its connection
 # back; the next request starts a new one.
@@ -35,10 +39,11 @@ MAX_GROUP = 64
 
 
 class _Job:
-    __slots__ = ("work", "done", "result", "error")
+    __slots__ = ("write", "payload", "done", "result", "error")
 
-    def __init__(self, work: Callable[[Connection], Any]):
-        self.work = work
+    def __init__(self, write: WriteMany, payload: Any):
+        self.write = write
+        self.payload = payload
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -49,7 +54,7 @@ class _Job:
 
 
 class GroupWriter:
-    """Runs ``work(connection)`` functions in shared transactions on one thread.
+    """Runs ``write(connection, payloads)`` functions in shared transactions on one thread.
 
     ``lock`` is held around each transaction: on SQLite, the process-wide
     writer lock that the other write paths take too (``db.writing``).
@@ -68,14 +73,16 @@ class GroupWriter:
         self._wake = threading.Condition()
         self._running = False
 
-    def submit(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in a committed transaction and return its result, or raise its error.
+    def submit(self, write: Callable[[Connection, list[P]], list[R]], payload: P) -> R:
+        """Write ``payload`` with ``write`` in a committed transaction; its result, or raise its error.
 
-        ``work`` runs on the writer's thread, outside any app or request
-        context: it gets everything it needs through its closure and the
-        connection, and must not use ``db.session``.
+        ``write(connection, payloads)`` may get other requests' payloads in
+        the same call, and returns one result per payload, in order. It runs
+        on the writer's thread, outside any app or request context: it gets
+        everything it needs through the payloads and the connection, and
+        must not use ``db.session``.
         """
-        job = _Job(work)
+        job = _Job(write, payload)
         with self._wake:
             self._queue.append(job)
             if self._running:
@@ -127,7 +134,7 @@ class GroupWriter:
         with self._lock:
             try:
                 with conn.begin():
-                    results = [job.work(conn) for job in jobs]
+                    results = [result for run in _runs(jobs) for result in _write_run(conn, run)]
             except Exception as err:
                 if len(jobs) == 1:
                     jobs[0].finish(error=err)
@@ -143,8 +150,26 @@ class GroupWriter:
     def _write_alone(conn: Connection, job: _Job) -> None:
         try:
             with conn.begin():
-                result = job.work(conn)
+                [result] = _write_run(conn, [job])
         except Exception as err:
             job.finish(error=err)
         else:
             job.finish(result)
+
+
+def _runs(jobs: list[_Job]) -> list[list[_Job]]:
+    """``jobs`` cut where the write function changes: each run is written by one call."""
+    runs: list[list[_Job]] = []
+    for job in jobs:
+        if runs and runs[-1][0].write is job.write:
+            runs[-1].append(job)
+        else:
+            runs.append([job])
+    return runs
+
+
+def _write_run(conn: Connection, run: list[_Job]) -> list[Any]:
+    results = run[0].write(conn, [job.payload for job in run])
+    if len(results) != len(run):
+        raise RuntimeError(f"{run[0].write.__qualname__} gave {len(results)} results for {len(run)} payloads")
+    return results

@@ -8,9 +8,10 @@ with the same client processes:
   (c) POST /api/v1/ratings with 100 ratings per request;
   (d) as (c), with random (version 4) UUIDs instead of the kiosk's version 7.
 
-Ids are made as the kiosk makes them (``kiosk.ids``: UUID version 7, in time
-order). (d) shows what a client sending random UUIDs costs: each of its
-ratings dirties another page of the UUID index.
+The ratings are what a kiosk sends: ids made as the kiosk makes them
+(``kiosk.ids``: UUID version 7, in time order), for the officer on duty at
+its desk, a third of them low with a reason. (d) shows what a client sending
+random UUIDs costs: each of its ratings dirties another page of the UUID index.
 
 Prints requests/s and ratings/s for each, and the ratio b/a. Targets on a
 2-core machine, SQLite: b >= 0.5 x a, c >= 40,000 ratings/s.
@@ -50,14 +51,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_database(url: str) -> str:
-    """Create the schema, one desk and one kiosk; return the kiosk's token."""
+def prepare_database(url: str) -> tuple[str, int]:
+    """Create the schema, a desk with an officer on duty and its kiosk; return the kiosk's token and the officer."""
     from flask_migrate import upgrade
 
     from admin import MIGRATIONS_DIR, create_app
-    from admin.db import db
+    from admin.db import db, utcnow
+    from admin.duty import sign_in
     from admin.kiosks import register_kiosk
-    from admin.models import Desk, Unit
+    from admin.models import Desk, Officer, Unit
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -71,10 +73,16 @@ def prepare_database(url: str) -> str:
         db.session.flush()
         unit.path = f"/{unit.id}/"
         desk = Desk(unit=unit, name="Bench desk")
+        officer = Officer(code="BENCH-1", name="Bench officer", unit=unit)
+        db.session.add(officer)
         _, token = register_kiosk(desk, "bench kiosk")
+        db.session.flush()
+        # As at a real desk: a kiosk takes ratings for the officer on duty.
+        sign_in(desk.id, officer.id, utcnow() - timedelta(hours=1))
         db.session.commit()
+        officer_id = officer.id
         db.engine.dispose()
-    return token
+    return token, officer_id
 
 
 def start_server(url: str, port: int, log) -> subprocess.Popen:
@@ -105,7 +113,7 @@ def start_server(url: str, port: int, log) -> subprocess.Popen:
     raise SystemExit("The central service did not start: " + log.read().decode()[-2000:])
 
 
-def rating_bodies(n_requests: int, per_request: int, seq_start: int, make_id=new_id) -> list[bytes]:
+def rating_bodies(n_requests: int, per_request: int, seq_start: int, officer_id: int, make_id=new_id) -> list[bytes]:
     created = (datetime.now(timezone(timedelta(hours=7))) - timedelta(minutes=1)).isoformat(timespec="seconds")
     bodies = []
     seq = seq_start
@@ -113,7 +121,7 @@ def rating_bodies(n_requests: int, per_request: int, seq_start: int, make_id=new
         items = []
         for _ in range(per_request):
             items.append(
-                {"id": make_id(), "seq": seq, "score": 1 + seq % 3, "officer_id": None,
+                {"id": make_id(), "seq": seq, "score": 1 + seq % 3, "officer_id": officer_id,
                  "reasons": ["slow"] if seq % 3 == 0 else [], "source": "touch", "created_at": created}
             )
             seq += 1
@@ -121,20 +129,21 @@ def rating_bodies(n_requests: int, per_request: int, seq_start: int, make_id=new
     return bodies
 
 
-def client(port: int, token: str, phase: str, per_request: int, seconds: float, worker: int, connections: int,
+def client(port: int, kiosk: tuple[str, int], phase: str, per_request: int, seconds: float, worker: int, connections: int,
            out: mp.Queue):
     """Send requests on ``connections`` keep-alive connections, each back to back, until time or bodies run out.
 
     Several connections per process stand for many kiosks sending at once,
     as a province's do; each waits for its answer before sending again.
     """
+    token, officer_id = kiosk
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     if phase == "get":
         bodies = [None] * MAX_REQUESTS_PER_CLIENT
     else:
         n = min(MAX_REQUESTS_PER_CLIENT, max(1, 400_000 // per_request))
         make_id = (lambda: str(uuid.uuid4())) if phase == "post-v4" else new_id
-        bodies = rating_bodies(n, per_request, seq_start=1 + worker * 10_000_000, make_id=make_id)
+        bodies = rating_bodies(n, per_request, 1 + worker * 10_000_000, officer_id, make_id)
     shares = [bodies[i::connections] for i in range(connections)]
     tallies = [[0, 0] for _ in range(connections)]
     start = time.perf_counter()
@@ -170,11 +179,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_phase(port, token, phase, per_request, seconds, clients, connections, server_pid) -> tuple[float, int, float]:
+def run_phase(port, kiosk, phase, per_request, seconds, clients, connections, server_pid) -> tuple[float, int, float]:
     """Requests/s, errors, and the server's CPU milliseconds per request (robust to other load)."""
     out: mp.Queue = mp.Queue()
     procs = [
-        mp.Process(target=client, args=(port, token, phase, per_request, seconds, w, connections, out))
+        mp.Process(target=client, args=(port, kiosk, phase, per_request, seconds, w, connections, out))
         for w in range(clients)
     ]
     for p in procs:
@@ -200,7 +209,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        token = prepare_database(url)
+        kiosk = prepare_database(url)
         port = free_port()
         server_log = open(Path(tmp) / "server.log", "w+b")
         server = start_server(url, port, server_log)
@@ -208,11 +217,11 @@ def main() -> None:
             db_name = url.split(":", 1)[0]
             print(f"database: {db_name}; {args.clients} client processes x {args.connections} connections; "
                   f"{args.seconds:.0f} s per phase; {os.cpu_count()} cores")
-            a, a_err, a_cpu = run_phase(port, token, "get", 1, args.seconds, args.clients, args.connections, server.pid)
-            b, b_err, b_cpu = run_phase(port, token, "post", 1, args.seconds, args.clients, args.connections, server.pid)
-            c, c_err, c_cpu = run_phase(port, token, "post", 100, args.seconds, args.clients, args.connections, server.pid)
+            a, a_err, a_cpu = run_phase(port, kiosk, "get", 1, args.seconds, args.clients, args.connections, server.pid)
+            b, b_err, b_cpu = run_phase(port, kiosk, "post", 1, args.seconds, args.clients, args.connections, server.pid)
+            c, c_err, c_cpu = run_phase(port, kiosk, "post", 100, args.seconds, args.clients, args.connections, server.pid)
             d, d_err, d_cpu = run_phase(
-                port, token, "post-v4", 100, args.seconds, args.clients, args.connections, server.pid
+                port, kiosk, "post-v4", 100, args.seconds, args.clients, args.connections, server.pid
             )
         finally:
             server.terminate()
