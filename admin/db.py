@@ -62,12 +62,17 @@ class UTCDateTime(TypeDecorator):
         return super().bind_processor(dialect)
 
 
+_SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is timezone.utc:
-        # Already UTC (the API parses every time to UTC): drop the "+00:00".
-        return value.isoformat(" ", "microseconds")[:26]
+        # Already UTC (the API parses every time to UTC): formatted directly, as
+        # isoformat would first work out and write the offset.
+        return _SQLITE_TEXT % (value.year, value.month, value.day, value.hour, value.minute, value.second,
+                               value.microsecond)
     if value.tzinfo is None:
         raise ValueError("naive datetime given for a UTC column")
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -41,6 +41,11 @@ class Driver:
         """For each column type, the function that turns a Python value into the driver's, or None."""
         return [type_.dialect_impl(self.dialect).bind_processor(self.dialect) for type_ in types]
 
+    @lru_cache(maxsize=16)
+    def type_sql(self, type_: TypeEngine) -> str:
+        """``type_`` as this database names it, for a CAST."""
+        return type_.compile(dialect=self.dialect)
+
     @lru_cache(maxsize=64)
     def reader(self, column: Column) -> Convert:
         """The function that turns the driver's value of ``column`` into the Python value the ORM gives."""

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from flask import current_app
@@ -61,18 +62,20 @@ CONVERTED_TYPES = (
 
 @dataclass(frozen=True)
 class KioskContext:
-    """What validating a kiosk's ratings needs to know, loaded once per request."""
+    """What validating a request's ratings needs to know, loaded once per request."""
 
     kiosk_id: int
     desk_id: int
     unit_id: int
+    received_at: datetime
     clock_suspect: bool
+    # A rating made outside these instants has a wrong clock: flagged, counted on its receive day.
     earliest_plausible: datetime
+    latest_plausible: datetime
     max_score: int
     reason_codes: frozenset[str]
     fresh: bool  # the scale and reasons were just read, not taken from the copy
     tz: tzinfo
-    tolerance: timedelta
 
 
 class ValidRating(NamedTuple):
@@ -124,7 +127,7 @@ def scale_rules(reload: bool) -> tuple[int, frozenset[str], bool]:
     return (*cache["value"], False)
 
 
-def kiosk_context(kiosk: KioskRef, reload: bool = False) -> KioskContext:
+def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) -> KioskContext:
     """Load the scale, reasons and clock state that validation checks against."""
     tolerance = timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
     offset = kiosk.clock_offset_s
@@ -133,14 +136,15 @@ def kiosk_context(kiosk: KioskRef, reload: bool = False) -> KioskContext:
         kiosk_id=kiosk.id,
         desk_id=kiosk.desk_id,
         unit_id=kiosk.unit_id,
+        received_at=received_at,
         clock_suspect=offset is not None and abs(offset) > tolerance.total_seconds(),
-        # Nothing can have been rated before the kiosk was registered.
+        # Nothing can have been rated before the kiosk was registered, nor after it was sent.
         earliest_plausible=kiosk.created_at - tolerance,
+        latest_plausible=received_at + tolerance,
         max_score=max_score,
         reason_codes=reason_codes,
         fresh=fresh,
         tz=current_app.config["TZ"],
-        tolerance=tolerance,
     )
 
 
@@ -158,9 +162,7 @@ NO_REASONS: frozenset[str] = frozenset()
 
 
 def _reason_codes(reasons: Any, ctx: KioskContext) -> frozenset[str]:
-    """The item's reasons as a set of known codes, or ``ItemError``."""
-    if reasons is None or reasons == []:
-        return NO_REASONS
+    """The item's reasons (not empty) as a set of known codes, or ``ItemError``."""
     try:
         codes = frozenset(reasons) if type(reasons) is list and len(reasons) <= MAX_REASONS else None
     except TypeError:  # a list or an object among the codes
@@ -172,41 +174,38 @@ def _reason_codes(reasons: Any, ctx: KioskContext) -> frozenset[str]:
     return codes
 
 
-def validate_rating(item: dict[str, Any], ctx: KioskContext, received_at: datetime) -> ValidRating:
+def validate_rating(ctx: KioskContext, item: dict[str, Any]) -> ValidRating:
     """Check one wire item and return it as a ``ValidRating``, or raise ``ItemError``.
 
     Runs for every rating a kiosk sends, so the checks are written for speed:
     ``type(x) is int`` is a whole number and never a boolean.
     """
-    seq = item.get("seq")
+    get = item.get
+    seq = get("seq")
     if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
         raise ItemError("invalid_seq", "seq must be a whole number from 1 up.")
-    score = item.get("score")
+    score = get("score")
     if type(score) is not int or not 1 <= score <= ctx.max_score:
         raise ItemError("invalid_score", f"score must be a whole number from 1 to {ctx.max_score}.")
-    officer_id = item.get("officer_id")
+    officer_id = get("officer_id")
     if officer_id is not None and (type(officer_id) is not int or not 1 <= officer_id <= MAX_ID):
         raise ItemError("unknown_officer", "officer_id must be an officer's id or null.")
-    source = item.get("source")
+    source = get("source")
     if type(source) is not str or source not in SOURCES:
         raise ItemError("invalid_source", "source must be 'touch' or 'button'.")
-    reasons = _reason_codes(item.get("reasons"), ctx)
-    ticket = item.get("ticket")
+    reasons = get("reasons")
+    reasons = NO_REASONS if reasons is None or reasons == [] else _reason_codes(reasons, ctx)
+    ticket = get("ticket")
     if ticket is not None and not _text(ticket, MAX_TICKET):
         raise ItemError("invalid_ticket", f"ticket must be text of at most {MAX_TICKET} characters.")
-    comment = item.get("comment")
+    comment = get("comment")
     if comment is not None and not _text(comment, MAX_COMMENT):
         raise ItemError("invalid_comment", f"comment must be text of at most {MAX_COMMENT} characters.")
-    created_at = parse_instant(item.get("created_at"), "created_at")
-    clock_flag = (
-        ctx.clock_suspect
-        or created_at > received_at + ctx.tolerance
-        or created_at < ctx.earliest_plausible
-    )
-    counted_at = received_at if clock_flag else created_at
+    created_at = parse_instant(get("created_at"), "created_at")
+    clock_flag = ctx.clock_suspect or not ctx.earliest_plausible <= created_at <= ctx.latest_plausible
     return ValidRating(
         officer_id, score, source, seq, ticket, comment, created_at, clock_flag,
-        counted_at.astimezone(ctx.tz).date(), reasons,
+        (ctx.received_at if clock_flag else created_at).astimezone(ctx.tz).date(), reasons,
     )
 
 
@@ -247,17 +246,17 @@ def prepare_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime) ->
     the whole request malformed (PROTOCOL.md §2). Everything else about an
     item is reported per item.
     """
-    ctx = kiosk_context(kiosk)
-    batch = _validate(items, ctx, received_at)
+    ctx = kiosk_context(kiosk, received_at)
+    batch = _validate(items, ctx)
     if not ctx.fresh and any(r["error"]["code"] in RULE_ERRORS for r in batch.rejected):
         # The kiosk may know a level or reason that our copy does not yet: look again before refusing.
-        batch = _validate(items, kiosk_context(kiosk, reload=True), received_at)
+        batch = _validate(items, kiosk_context(kiosk, received_at, reload=True))
     return batch
 
 
-def _validate(items: list[Any], ctx: KioskContext, received_at: datetime) -> PreparedRatings:
+def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
     result = BatchResult()
-    rows, order = validate_items(items, partial(validate_rating, ctx=ctx, received_at=received_at), result)
+    rows, order = validate_items(items, partial(validate_rating, ctx), result)
     officers = {row.officer_id for row in rows.values()} - {None}
     allowed = known_officers(officers, ctx)
     if officers - allowed:
@@ -267,7 +266,7 @@ def _validate(items: list[Any], ctx: KioskContext, received_at: datetime) -> Pre
                 result.reject(item_id, ItemError("unknown_officer", f"Officer {officer_id} does not serve at this desk."))
                 del rows[key]
         order = [(item_id, key) for item_id, key in order if key in rows]
-    return PreparedRatings(ctx.kiosk_id, ctx.desk_id, ctx.unit_id, received_at, rows, order, result.rejected)
+    return PreparedRatings(ctx.kiosk_id, ctx.desk_id, ctx.unit_id, ctx.received_at, rows, order, result.rejected)
 
 
 def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[BatchResult]:
@@ -286,7 +285,7 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
         for key in batch.rows:
             owner.setdefault(key, batch)
     inserted = _insert(cur, driver, owner)
-    new_rows = [(key, owner[key], owner[key].rows[key]) for key in inserted]
+    new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
     # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
     _store_reasons(cur, driver, new_rows)
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
@@ -312,13 +311,30 @@ def store_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime | Non
     return write_ratings(db.session.connection(), [batch])[0]
 
 
-@lru_cache(maxsize=16)
-def _insert_sql(n_rows: int) -> str:
-    row = "(" + ", ".join("?" * len(INSERT_FIELDS)) + ")"
+# Columns that are often NULL (``ticket`` and ``comment`` nearly always): a
+# statement writes NULL for them where all its rows have none, instead of
+# binding None. Python's sqlite3 looks for an adapter for every None it binds,
+# raising and dropping an exception each time, which cost about a tenth of
+# storing a batch.
+NULLABLE = tuple(INSERT_FIELDS.index(name) for name in ("officer_id", "ticket", "comment"))
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(n_rows: int, nulls: tuple[bool, ...]) -> str:
+    """The insert of ``n_rows`` rows, NULL written in the ``NULLABLE`` columns flagged in ``nulls``."""
+    null_columns = {column for column, null in zip(NULLABLE, nulls) if null}
+    row = "(" + ", ".join("NULL" if i in null_columns else "?" for i in range(len(INSERT_FIELDS))) + ")"
     return (
         f"INSERT INTO ratings ({', '.join(INSERT_FIELDS)}) VALUES {', '.join([row] * n_rows)} "
         "ON CONFLICT (uuid) DO NOTHING"
     )
+
+
+@lru_cache(maxsize=8)
+def _bound_columns(nulls: tuple[bool, ...]) -> Callable[[tuple], tuple]:
+    """Picks from a full row the values ``_insert_sql(n, nulls)`` binds."""
+    null_columns = {column for column, null in zip(NULLABLE, nulls) if null}
+    return itemgetter(*(i for i in range(len(INSERT_FIELDS)) if i not in null_columns))
 
 
 # Rows per insert statement: powers of two up to this. A statement is compiled
@@ -348,8 +364,8 @@ def _execute_in_chunks(cur: Any, driver: Driver, sql_for: Callable[[int], str], 
     return changed
 
 
-def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> set[str]:
-    """Insert the ratings whose UUID is new; the UUIDs inserted.
+def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict[str, Any]:
+    """Insert the ratings whose UUID is new; ``{UUID: UUID as bound}`` of those inserted.
 
     Usually every UUID is new: the rows then go in a few multi-row
     statements whose row counts prove it. The statements return nothing, on
@@ -363,7 +379,7 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> set[
     days: dict[date, Any] = {}
     flags = {False: bind_flag(False), True: bind_flag(True)}
     received: dict[datetime, Any] = {}
-    rows: list[tuple] = []
+    shapes: dict[tuple[bool, ...], list[tuple[str, tuple]]] = {}
     for key, batch in owner.items():
         row = batch.rows[key]
         day = days.get(row.day)
@@ -372,20 +388,26 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> set[
         at = received.get(batch.received_at)
         if at is None:
             at = received[batch.received_at] = bind_time(batch.received_at)
-        rows.append((
+        values = (
             bind_uuid(key), batch.kiosk_id, batch.desk_id, batch.unit_id, row.officer_id, row.score, row.source,
             row.seq, row.ticket, row.comment, bind_time(row.created_at), at, flags[row.clock_flag], day,
-        ))
+        )
+        nulls = (row.officer_id is None, row.ticket is None, row.comment is None)
+        shapes.setdefault(nulls, []).append((key, _bound_columns(nulls)(values)))
     cur.execute("SAVEPOINT new_ratings")
-    if _execute_in_chunks(cur, driver, _insert_sql, rows) == len(rows):
+    if all(
+        _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [values for _, values in rows]) == len(rows)
+        for nulls, rows in shapes.items()
+    ):
         cur.execute("RELEASE SAVEPOINT new_ratings")
-        return set(owner)
+        return {key: values[0] for rows in shapes.values() for key, values in rows}
     cur.execute("ROLLBACK TO SAVEPOINT new_ratings")
     cur.execute("RELEASE SAVEPOINT new_ratings")
-    inserted = set()
-    for key, row in zip(owner, rows):
-        if _execute_in_chunks(cur, driver, _insert_sql, [row]) == 1:
-            inserted.add(key)
+    inserted = {}
+    for nulls, rows in shapes.items():
+        for key, values in rows:
+            if _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [values]) == 1:
+                inserted[key] = values[0]
     return inserted
 
 
@@ -422,42 +444,32 @@ def _stored_content(conn: Connection, keys: list[str]) -> dict[str, tuple]:
 
 
 @lru_cache(maxsize=16)
-def _reasons_sql(n_links: int) -> str:
-    # The insert returned no ids (see ``_insert``): each rating is found by its UUID.
+def _reasons_sql(n_links: int, uuid_type: str) -> str:
+    # The insert returned no ids (see ``_insert``): each rating is found by its UUID,
+    # bound as for the insert and cast to the column's type (PostgreSQL compares no uuid with text).
     return (
         f"WITH links (code, uuid) AS (VALUES {', '.join(['(?, ?)'] * n_links)}) "
-        "INSERT INTO rating_reasons (rating_id, reason_code) "
-        "SELECT ratings.id, links.code FROM links JOIN ratings ON ratings.uuid = links.uuid"
+        "INSERT INTO rating_reasons (rating_id, reason_code) SELECT ratings.id, links.code "
+        f"FROM links JOIN ratings ON ratings.uuid = CAST(links.uuid AS {uuid_type})"
     )
 
 
-# The UUID bound from a ``uuid.UUID``: PostgreSQL then compares a uuid with a uuid, not with text.
-REFERENCE_TYPE = Uuid()
-
-# New ratings: (canonical UUID, its batch, the rating).
-NewRows = list[tuple[str, PreparedRatings, ValidRating]]
+# New ratings: (UUID as bound, its batch, the rating).
+NewRows = list[tuple[Any, PreparedRatings, ValidRating]]
 
 
 def _store_reasons(cur: Any, driver: Driver, new_rows: NewRows) -> None:
-    bind = driver.binders((REFERENCE_TYPE,))[0] or _same
-    links = [
-        (code, reference)
-        for key, _, row in new_rows if row.reasons
-        for reference in (bind(uuid.UUID(key)),)
-        for code in sorted(row.reasons)
-    ]
-    _execute_in_chunks(cur, driver, _reasons_sql, links)
+    links = [(code, bound) for bound, _, row in new_rows if row.reasons for code in sorted(row.reasons)]
+    uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
+    _execute_in_chunks(cur, driver, partial(_reasons_sql, uuid_type=uuid_type), links)
 
 
 def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:
     """Add the new ratings to the daily counts the reports read."""
-    scores: Counter[tuple[date, int, int, int]] = Counter()
-    reasons: Counter[tuple[date, int, int, str]] = Counter()
-    for _, batch, row in new_rows:
-        key = (row.day, row.officer_id or 0, batch.desk_id)
-        scores[(*key, row.score)] += 1
-        for code in row.reasons:
-            reasons[(*key, code)] += 1
+    scores = Counter((row.day, row.officer_id or 0, batch.desk_id, row.score) for _, batch, row in new_rows)
+    reasons = Counter(
+        (row.day, row.officer_id or 0, batch.desk_id, code) for _, batch, row in new_rows for code in row.reasons
+    )
     increment_counts(cur, driver, "daily_counts", "score", scores)
     increment_counts(cur, driver, "daily_reason_counts", "reason_code", reasons)
 
