@@ -272,8 +272,8 @@ def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
 def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[BatchResult]:
     """Store prepared batches on ``conn``, inside its transaction; the caller commits.
 
-    The batches of several requests are written together: one insert, one
-    count update. A UUID carried by two of them is inserted for the first;
+    The batches of several requests are written together, in the same few
+    statements. A UUID carried by two of them is inserted for the first;
     the later one then finds it stored, as if it came after. May run more
     than once for the same batches (the writer retries a failed group one
     request at a time), so it changes nothing in them.
@@ -311,11 +311,11 @@ def store_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime | Non
     return write_ratings(db.session.connection(), [batch])[0]
 
 
-# Columns that are often NULL (``ticket`` and ``comment`` nearly always): a
-# statement writes NULL for them where all its rows have none, instead of
-# binding None. Python's sqlite3 looks for an adapter for every None it binds,
-# raising and dropping an exception each time, which cost about a tenth of
-# storing a batch.
+# Columns that are often NULL (``ticket`` and ``comment`` nearly always). Rows
+# go in grouped by which of them are NULL, and the statement writes NULL there
+# instead of binding None: Python's sqlite3 looks for an adapter for every None
+# it binds, raising and dropping an exception each time, which cost about a
+# tenth of storing a batch.
 NULLABLE = tuple(INSERT_FIELDS.index(name) for name in ("officer_id", "ticket", "comment"))
 
 

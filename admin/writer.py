@@ -39,18 +39,25 @@ MAX_GROUP = 64
 
 
 class _Job:
+    """One request's payload for the writer.
+
+    ``done`` is a lock held until the job is finished: lighter than an Event,
+    and the waiting request thread wakes the moment it is released.
+    """
+
     __slots__ = ("write", "payload", "done", "result", "error")
 
     def __init__(self, write: WriteMany, payload: Any):
         self.write = write
         self.payload = payload
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
 
     def finish(self, result: Any = None, error: BaseException | None = None) -> None:
         self.result, self.error = result, error
-        self.done.set()
+        self.done.release()
 
 
 class GroupWriter:
@@ -90,7 +97,7 @@ class GroupWriter:
             else:
                 self._running = True
                 threading.Thread(target=self._run, name="hailong-writer", daemon=True).start()
-        job.done.wait()
+        job.done.acquire()
         if job.error is not None:
             raise job.error
         return job.result
