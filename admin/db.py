@@ -170,7 +170,9 @@ def group_writer() -> GroupWriter:
     writer = current_app.extensions.get("hailong.writer")
     if writer is None:
         if db.engine.dialect.name == "sqlite":
-            new = GroupWriter(db.engine, _sqlite_writer, ("PRAGMA foreign_keys=OFF",), ("PRAGMA foreign_keys=ON",))
+            new = GroupWriter(
+                db.engine, _sqlite_writer, "BEGIN IMMEDIATE", ("PRAGMA foreign_keys=OFF",), ("PRAGMA foreign_keys=ON",)
+            )
         else:
             new = GroupWriter(db.engine, nullcontext())
         writer = current_app.extensions.setdefault("hailong.writer", new)

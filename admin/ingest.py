@@ -19,7 +19,6 @@ The insert and the counts are plain driver statements (see ``driver``).
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from .db import db, utcnow
 from .driver import Driver, cursor, driver_for
 from .idempotent import settle, validate_items
 from .kiosks import KioskRef
-from .models import SOURCES, DutyPeriod, Officer, Rating, RatingReason, Reason
+from .models import SOURCES, DutyPeriod, Officer, Rating, Reason
 from .scale import load_scale
 from .wire import BatchResult, ItemError, parse_instant
 
@@ -272,6 +271,9 @@ def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
 def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[BatchResult]:
     """Store prepared batches on ``conn``, inside its transaction; the caller commits.
 
+    Runs plain statements on the driver's connection only (see ``driver``),
+    so the writer can begin and commit there without SQLAlchemy.
+
     The batches of several requests are written together, in the same few
     statements. A UUID carried by two of them is inserted for the first;
     the later one then finds it stored, as if it came after. May run more
@@ -289,7 +291,7 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
     # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
     _store_reasons(cur, driver, new_rows)
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
-    stored = _stored_content(conn, pending)
+    stored = _stored_content(cur, driver, pending) if pending else {}
 
     inserted_by: dict[PreparedRatings, set[str]] = {batch: set() for batch in batches}
     for key in inserted:
@@ -423,24 +425,36 @@ def _content(batch: PreparedRatings, row: ValidRating) -> tuple:
     )
 
 
-def _stored_content(conn: Connection, keys: list[str]) -> dict[str, tuple]:
+STORED_SQL = (
+    # As text, the UUID comes back as it was bound, on SQLite and PostgreSQL alike.
+    f"SELECT id, CAST(uuid AS VARCHAR), {', '.join(CONTENT_FIELDS)} FROM ratings WHERE uuid IN ({{marks}})"
+)
+STORED_REASONS_SQL = "SELECT rating_id, reason_code FROM rating_reasons WHERE rating_id IN ({marks})"
+# UUIDs looked up per statement, well under every database's limit on parameters.
+LOOKUP_CHUNK = 500
+
+
+def _stored_content(cur: Any, driver: Driver, keys: list[str]) -> dict[str, tuple]:
     """The comparable content of ratings already stored under ``keys`` (rare: re-sent batches)."""
-    if not keys:
-        return {}
-    columns = [getattr(Rating, f) for f in CONTENT_FIELDS]
-    found = conn.execute(
-        select(Rating.uuid, Rating.id, *columns).where(Rating.uuid.in_([uuid.UUID(key) for key in set(keys)]))
-    ).all()
+    bind_uuid = driver.binders(CONVERTED_TYPES[:1])[0] or _same
+    by_bound = {bind_uuid(key): key for key in set(keys)}
+    read_time = driver.reader(Rating.__table__.c.created_at)
+    found: dict[int, tuple[str, tuple]] = {}
+    bound = list(by_bound)
+    for start in range(0, len(bound), LOOKUP_CHUNK):
+        part = bound[start:start + LOOKUP_CHUNK]
+        cur.execute(driver.sql(STORED_SQL.format(marks=", ".join("?" * len(part)))), part)
+        for rating_id, stored_uuid, *content in cur.fetchall():
+            content[-1] = read_time(content[-1])  # created_at, the last of CONTENT_FIELDS
+            found[rating_id] = (by_bound[stored_uuid], tuple(content))
     reasons: dict[int, set[str]] = {}
-    ids = [r.id for r in found]
-    for rating_id, code in conn.execute(
-        select(RatingReason.rating_id, RatingReason.reason_code).where(RatingReason.rating_id.in_(ids))
-    ):
-        reasons.setdefault(rating_id, set()).add(code)
-    return {
-        str(r.uuid): tuple(getattr(r, f) for f in CONTENT_FIELDS) + (frozenset(reasons.get(r.id, ())),)
-        for r in found
-    }
+    ids = list(found)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        part = ids[start:start + LOOKUP_CHUNK]
+        cur.execute(driver.sql(STORED_REASONS_SQL.format(marks=", ".join("?" * len(part)))), part)
+        for rating_id, code in cur.fetchall():
+            reasons.setdefault(rating_id, set()).add(code)
+    return {key: (*content, frozenset(reasons.get(rating_id, ()))) for rating_id, (key, content) in found.items()}
 
 
 @lru_cache(maxsize=16)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -65,15 +65,19 @@ class GroupWriter:
 
     ``lock`` is held around each transaction: on SQLite, the process-wide
     writer lock that the other write paths take too (``db.writing``).
-    ``pragmas`` are run on the driver's connection when the thread takes it,
-    and ``undo`` before it gives it back to the pool.
+    Transactions run on the driver's connection: ``begin`` opens one (SQLite
+    needs ``BEGIN IMMEDIATE``; psycopg begins by itself). ``pragmas`` are run
+    there when the thread takes the connection, and ``undo`` before it gives
+    it back to the pool.
     """
 
     def __init__(
-        self, engine: Engine, lock: AbstractContextManager, pragmas: tuple[str, ...] = (), undo: tuple[str, ...] = ()
+        self, engine: Engine, lock: AbstractContextManager, begin: str | None = None,
+        pragmas: tuple[str, ...] = (), undo: tuple[str, ...] = (),
     ):
         self._engine = engine
         self._lock = lock
+        self._begin = begin
         self._pragmas = pragmas
         self._undo = undo
         self._queue: deque[_Job] = deque()
@@ -114,7 +118,7 @@ class GroupWriter:
 
     def _run(self) -> None:
         try:
-            conn = self._engine.connect().execution_options(sqlite_immediate=True)
+            conn = self._engine.connect()
         except Exception as err:  # the database is unreachable: fail what waits, let the next request retry
             self._fail_all(err)
             return
@@ -137,10 +141,23 @@ class GroupWriter:
         for job in jobs:
             job.finish(error=err)
 
+    @contextmanager
+    def _transaction(self, conn: Connection) -> Iterator[None]:
+        """A transaction on the driver's connection: SQLAlchemy's begin costs as much as writing a rating."""
+        driver_conn = conn.connection.driver_connection
+        if self._begin:
+            driver_conn.execute(self._begin)
+        try:
+            yield
+        except BaseException:
+            driver_conn.rollback()
+            raise
+        driver_conn.commit()
+
     def _write(self, conn: Connection, jobs: list[_Job]) -> None:
         with self._lock:
             try:
-                with conn.begin():
+                with self._transaction(conn):
                     results = [result for run in _runs(jobs) for result in _write_run(conn, run)]
             except Exception as err:
                 if len(jobs) == 1:
@@ -153,10 +170,9 @@ class GroupWriter:
         for job, result in zip(jobs, results):
             job.finish(result)
 
-    @staticmethod
-    def _write_alone(conn: Connection, job: _Job) -> None:
+    def _write_alone(self, conn: Connection, job: _Job) -> None:
         try:
-            with conn.begin():
+            with self._transaction(conn):
                 [result] = _write_run(conn, [job])
         except Exception as err:
             job.finish(error=err)
