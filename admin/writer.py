@@ -19,7 +19,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
@@ -117,21 +117,30 @@ class GroupWriter:
             return [self._queue.popleft() for _ in range(min(len(self._queue), MAX_GROUP))]
 
     def _run(self) -> None:
-        try:
-            conn = self._engine.connect()
-        except Exception as err:  # the database is unreachable: fail what waits, let the next request retry
-            self._fail_all(err)
-            return
-        with conn:
-            driver_conn = conn.connection.driver_connection
-            for pragma in self._pragmas:
-                driver_conn.execute(pragma)
+        while True:
             try:
-                while jobs := self._next_group():
-                    self._write(conn, jobs)
-            finally:
-                for pragma in self._undo:
-                    driver_conn.execute(pragma)
+                conn = self._engine.connect()
+            except Exception as err:  # the database is unreachable: fail what waits, let the next request retry
+                self._fail_all(err)
+                return
+            with conn:
+                if self._serve(conn):
+                    return
+            # A write failed. The connection may be what broke (a restarted
+            # database): it was thrown away, and the queue goes on with a new one.
+
+    def _serve(self, conn: Connection) -> bool:
+        """Write groups on ``conn`` until idle (True) or until a write fails (False, ``conn`` invalidated)."""
+        driver_conn = conn.connection.driver_connection
+        for pragma in self._pragmas:
+            driver_conn.execute(pragma)
+        while jobs := self._next_group():
+            if not self._write(conn, jobs):
+                conn.invalidate()
+                return False
+        for pragma in self._undo:
+            driver_conn.execute(pragma)
+        return True
 
     def _fail_all(self, err: BaseException) -> None:
         with self._wake:
@@ -150,11 +159,15 @@ class GroupWriter:
         try:
             yield
         except BaseException:
-            driver_conn.rollback()
+            # A broken connection cannot roll back either; it is thrown away after
+            # a failure (see ``_serve``), and the request gets the first error.
+            with suppress(Exception):
+                driver_conn.rollback()
             raise
         driver_conn.commit()
 
-    def _write(self, conn: Connection, jobs: list[_Job]) -> None:
+    def _write(self, conn: Connection, jobs: list[_Job]) -> bool:
+        """Write ``jobs`` in one transaction, else each alone; False if any failed."""
         with self._lock:
             try:
                 with self._transaction(conn):
@@ -162,13 +175,14 @@ class GroupWriter:
             except Exception as err:
                 if len(jobs) == 1:
                     jobs[0].finish(error=err)
-                    return
+                    return False
                 log.warning("A group of %d writes failed (%s); writing each alone", len(jobs), err)
                 for job in jobs:
                     self._write_alone(conn, job)
-                return
+                return False
         for job, result in zip(jobs, results):
             job.finish(result)
+        return True
 
     def _write_alone(self, conn: Connection, job: _Job) -> None:
         try:

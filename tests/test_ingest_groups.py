@@ -192,3 +192,22 @@ def test_writer_failure_of_one_payload_fails_only_its_request(app):
 def test_api_group_writer_is_one_per_app(app):
     with app.app_context():
         assert group_writer() is group_writer()
+
+
+def test_writer_replaces_a_connection_that_broke(app):
+    def lose_connection(conn, payloads):
+        conn.connection.driver_connection.close()  # as a restarted database leaves it
+        conn.connection.driver_connection.execute("SELECT 1")
+        return payloads
+
+    def write(conn, payloads):
+        conn.connection.driver_connection.execute("SELECT 1")
+        return [p.upper() for p in payloads]
+
+    with app.app_context():
+        writer = GroupWriter(db.engine, threading.Lock())
+        assert writer.submit(write, "before") == "BEFORE"
+        with pytest.raises(Exception):
+            writer.submit(lose_connection, "lost")
+        assert writer.submit(write, "after") == "AFTER"
+        assert writer.submit(write, "again") == "AGAIN"
