@@ -228,3 +228,18 @@ def test_success_does_not_count_against_a_shared_address(few_failures, client):
         page = client.get("/").get_data(as_text=True)
         assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
     assert login(client, "quantri").status_code == 302
+
+
+def test_session_cookie_is_secure_unless_the_demo_allows_plain_http(tmp_path, monkeypatch):
+    from admin import create_app
+
+    monkeypatch.delenv("ADMIN_INSECURE_COOKIES", raising=False)
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.db'}"})
+    res = app.test_client().get("/login")
+    cookie = res.headers["Set-Cookie"]  # the CSRF token lives in the session
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+
+    monkeypatch.setenv("ADMIN_INSECURE_COOKIES", "1")
+    demo = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.db'}"})
+    assert "Secure" not in demo.test_client().get("/login").headers["Set-Cookie"]
