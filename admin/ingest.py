@@ -394,11 +394,12 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict
             bind_uuid(key), batch.kiosk_id, batch.desk_id, batch.unit_id, row.officer_id, row.score, row.source,
             row.seq, row.ticket, row.comment, bind_time(row.created_at), at, flags[row.clock_flag], day,
         )
-        nulls = (row.officer_id is None, row.ticket is None, row.comment is None)
-        shapes.setdefault(nulls, []).append((key, _bound_columns(nulls)(values)))
+        shapes.setdefault((row.officer_id is None, row.ticket is None, row.comment is None), []).append((key, values))
+    # Per shape, the values its statements bind.
+    bound = {nulls: list(map(_bound_columns(nulls), (values for _, values in rows))) for nulls, rows in shapes.items()}
     cur.execute("SAVEPOINT new_ratings")
     if all(
-        _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [values for _, values in rows]) == len(rows)
+        _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), bound[nulls]) == len(rows)
         for nulls, rows in shapes.items()
     ):
         cur.execute("RELEASE SAVEPOINT new_ratings")
@@ -407,8 +408,8 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict
     cur.execute("RELEASE SAVEPOINT new_ratings")
     inserted = {}
     for nulls, rows in shapes.items():
-        for key, values in rows:
-            if _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [values]) == 1:
+        for (key, values), params in zip(rows, bound[nulls]):
+            if _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [params]) == 1:
                 inserted[key] = values[0]
     return inserted
 

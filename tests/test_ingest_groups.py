@@ -112,13 +112,23 @@ def test_chunks_are_powers_of_two_that_add_up(n):
     assert sizes == sorted(sizes, reverse=True)
 
 
-def queued_up(writer: GroupWriter, n: int) -> None:
-    """Wait (5 s at most) until ``n`` jobs wait behind the one being written."""
+def send_behind_first(writer: GroupWriter, send, payloads, started: threading.Event, release: threading.Event):
+    """``send`` each payload on a thread of its own: the first until the writer holds it
+    (its write sets ``started``, then waits for ``release``), the others queued up behind it."""
+    threads = [threading.Thread(target=send, args=(payload,)) for payload in payloads]
+    threads[0].start()
+    assert started.wait(5)
+    for t in threads[1:]:
+        t.start()
     for _ in range(500):
-        if len(writer._queue) >= n:
-            return
+        if len(writer._queue) >= len(payloads) - 1:
+            break
         threading.Event().wait(0.01)
-    raise AssertionError(f"{len(writer._queue)} jobs queued, not {n}")
+    else:
+        raise AssertionError(f"{len(writer._queue)} jobs queued, not {len(payloads) - 1}")
+    release.set()
+    for t in threads:
+        t.join(5)
 
 
 def test_writer_hands_queued_payloads_to_one_call(app):
@@ -135,16 +145,7 @@ def test_writer_hands_queued_payloads_to_one_call(app):
     with app.app_context():
         writer = GroupWriter(db.engine, threading.Lock())
         results: dict[int, int] = {}
-        threads = [threading.Thread(target=lambda p=p: results.__setitem__(p, writer.submit(write, p)))
-                   for p in range(4)]
-        threads[0].start()
-        assert started.wait(5)
-        for t in threads[1:]:
-            t.start()
-        queued_up(writer, 3)
-        release.set()
-        for t in threads:
-            t.join(5)
+        send_behind_first(writer, lambda p: results.__setitem__(p, writer.submit(write, p)), range(4), started, release)
     assert results == {0: 0, 1: 10, 2: 20, 3: 30}
     assert calls == [[0], [1, 2, 3]]
 
@@ -172,15 +173,7 @@ def test_writer_failure_of_one_payload_fails_only_its_request(app):
             except OSError as err:
                 outcome[payload] = err
 
-        threads = [threading.Thread(target=send, args=(p,)) for p in ("first", "good", "bad", "fine")]
-        threads[0].start()
-        assert started.wait(5)
-        for t in threads[1:]:
-            t.start()
-        queued_up(writer, 3)
-        release.set()
-        for t in threads:
-            t.join(5)
+        send_behind_first(writer, send, ["first", "good", "bad", "fine"], started, release)
     assert outcome["first"] == "FIRST"
     assert outcome["good"] == "GOOD" and outcome["fine"] == "FINE"
     assert isinstance(outcome["bad"], OSError)
