@@ -76,13 +76,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from . import api, auth, cli, console, errors, health, i18n
+    from . import api, cli, console, errors, health, i18n
+    from .console import signin
 
     i18n.init_app(app)
-    auth.init_app(app)
+    signin.init_app(app)
+    api.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
     return app

@@ -1,4 +1,4 @@
-"""Operator commands of PROTOCOL.md §3: ``flask --app admin <command>``.
+"""Operator commands of docs/protocol.md §3: ``flask --app admin <command>``.
 
 Every refusal is one sentence on standard error, Vietnamese then English,
 and a non-zero exit code: 2 for an argument that cannot be read, 1 for one
@@ -21,18 +21,18 @@ import flask_migrate
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from flask_babel import LazyString, force_locale
 
 from . import MIGRATIONS_DIR
-from .access import UNIT_BOUND
 from .audit import record
-from .auth import PASSWORD_MIN, hash_password
 from .db import db
 from .kiosks import register_kiosk
-from .models import ROLES, Desk, Unit, User
+from .models import ROLES, Desk, Unit
+from .reports.daily_counts import rebuild_daily_counts
+from .reports.officer_table import officer_report, report_csv, report_json
 from .scale import SettingRefused, load_kiosk_settings, load_scale, parse_kiosk_setting, store_kiosk_settings
-from .scores import officer_report, rebuild_daily_counts, report_csv, report_json
 from .seed import SeedRefused, seed_demo
+from .users import UserRefused, check_role, check_username, create_user
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -79,8 +79,6 @@ def _read_password(from_stdin: bool) -> str:
             hide_input=True,
             confirmation_prompt="Nhập lại mật khẩu / Repeat the password",
         )
-    if len(password) < PASSWORD_MIN:
-        fail(f"Mật khẩu phải có ít nhất {PASSWORD_MIN} ký tự. / The password needs at least {PASSWORD_MIN} characters.")
     return password
 
 
@@ -90,26 +88,26 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--role", required=True, type=click.Choice(ROLES), help="admin | manager | inspector | viewer")
 @click.option("--unit", "unit_id", type=int, help="Đơn vị mà người dùng phụ trách / The unit the user works for.")
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ một dòng đầu vào / Read the password from one line of standard input.")
-def create_user(name: str, role: str, unit_id: int | None, password_stdin: bool) -> None:
+def create_user_command(name: str, role: str, unit_id: int | None, password_stdin: bool) -> None:
     """Tạo người dùng bảng điều khiển / Create a console user."""
-    name = name.strip()
-    if not 1 <= len(name) <= 80:
-        fail("Tên người dùng phải có từ 1 đến 80 ký tự. / The user name must be 1 to 80 characters long.")
-    if role in UNIT_BOUND and unit_id is None:
-        fail(f"Vai trò {role} cần --unit (mã đơn vị). / The role {role} needs --unit (a unit id).")
-    if role == "admin" and unit_id is not None:
-        fail("Quản trị viên xem toàn bộ hệ thống; bỏ --unit. / An admin sees everything; leave out --unit.")
-    if unit_id is not None and db.session.get(Unit, unit_id) is None:
-        fail(f"Không có đơn vị {unit_id}. / There is no unit {unit_id}.")
-    if db.session.execute(select(User.id).where(User.username == name)).first():
-        fail(f"Tên người dùng {name!r} đã có. / The user name {name!r} is already taken.")
-    password = _read_password(password_stdin)
-    user = User(username=name, password_hash=hash_password(password), role=role, unit_id=unit_id)
-    db.session.add(user)
-    db.session.flush()
-    record("create", "user", user.id, after={"username": name, "role": role, "unit_id": unit_id}, actor="cli")
+    try:
+        # The rules that need no password first, so nobody types one for nothing.
+        check_username(name.strip())
+        check_role(role, unit_id)
+        user = create_user(name, _read_password(password_stdin), role, unit_id, actor="cli")
+    except UserRefused as refused:
+        fail(in_both_languages(refused.message))
     db.session.commit()
-    click.echo(f"Đã tạo người dùng {name!r} ({role}). / Created user {name!r} ({role}).")
+    click.echo(f"Đã tạo người dùng {user.username!r} ({role}). / Created user {user.username!r} ({role}).")
+
+
+def in_both_languages(message: LazyString) -> str:
+    """A console message as the commands print theirs: Vietnamese, then English."""
+    with force_locale("vi"):
+        vi = str(message)
+    with force_locale("en"):
+        en = str(message)
+    return vi if vi == en else f"{vi} / {en}"
 
 
 @click.command("register-kiosk")
@@ -176,7 +174,7 @@ def report() -> None:
 @click.option("--unit", "unit_id", type=int, help="Chỉ đơn vị này và cấp dưới / Only this unit and the units below it.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 def report_officers(start: str, end: str, unit_id: int | None, fmt: str) -> None:
-    """Kết quả đánh giá từng cán bộ / Ratings per officer (PROTOCOL.md §3)."""
+    """Kết quả đánh giá từng cán bộ / Ratings per officer (docs/protocol.md §3)."""
     first, last = _parse_day(start, "--from"), _parse_day(end, "--to")
     if first > last:
         fail(f"--from {start} sau --to {end}. / --from {start} is after --to {end}.", 2)
@@ -226,6 +224,6 @@ def rebuild_counts() -> None:
 def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
     for command in (
-        init_db, create_user, register_kiosk_command, seed_demo_command, report, kiosk_settings, rebuild_counts
+        init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings, rebuild_counts
     ):
         app.cli.add_command(command)

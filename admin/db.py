@@ -10,15 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
-
-from .writer import GroupWriter
 
 # Stable constraint names, so Alembic migrations can drop and alter them on
 # SQLite (batch mode) and PostgreSQL alike.
@@ -135,7 +132,7 @@ def write_transaction() -> None:
 # One writer at a time per process on SQLite. Threads wait on this lock, which
 # wakes them the moment it is free; waiting inside SQLite instead means its
 # busy handler sleeping in growing steps, which collapses throughput.
-_sqlite_writer = threading.Lock()
+SQLITE_WRITE_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -148,32 +145,10 @@ def writing() -> Iterator[None]:
     before the next writer may start.
     """
     sqlite = db.engine.dialect.name == "sqlite"
-    with _sqlite_writer if sqlite else nullcontext():
+    with SQLITE_WRITE_LOCK if sqlite else nullcontext():
         write_transaction()
         try:
             yield
         except BaseException:
             db.session.rollback()
             raise
-
-
-
-def group_writer() -> GroupWriter:
-    """The app's group-commit writer (see ``writer``), made on first use.
-
-    On SQLite its connection skips the foreign-key checks, which cost half
-    the time of inserting a batch of ratings: everything a rating refers to
-    is checked before it is written (the kiosk, desk and unit come from the
-    token, the officer and the reasons are looked up) and nothing in the
-    service deletes those rows. PostgreSQL checks them all, always.
-    """
-    writer = current_app.extensions.get("hailong.writer")
-    if writer is None:
-        if db.engine.dialect.name == "sqlite":
-            new = GroupWriter(
-                db.engine, _sqlite_writer, "BEGIN IMMEDIATE", ("PRAGMA foreign_keys=OFF",), ("PRAGMA foreign_keys=ON",)
-            )
-        else:
-            new = GroupWriter(db.engine, nullcontext())
-        writer = current_app.extensions.setdefault("hailong.writer", new)
-    return writer

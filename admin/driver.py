@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.types import TypeEngine
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeEngine
 
 Convert = Callable[[Any], Any]
 

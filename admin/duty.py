@@ -1,19 +1,12 @@
 """Who is on duty at a desk: scheduled periods and sign-ins at the kiosk."""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 
-from .db import db, utcnow
-from .idempotent import insert_new, settle, validate_items
-from .models import DutyEvent, DutyPeriod, Kiosk, Officer
-from .wire import BatchResult, ItemError, parse_instant
-
-ACTIONS = ("sign_in", "sign_out")
+from .db import db
+from .models import DutyPeriod
 
 
 def on_duty(desk_id: int, at: datetime) -> DutyPeriod | None:
@@ -59,47 +52,6 @@ def sign_in(desk_id: int, officer_id: int, at: datetime) -> DutyPeriod:
 def sign_out(desk_id: int, officer_id: int, at: datetime) -> None:
     """The officer leaves the desk at ``at``."""
     _cut_at(at, DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id)
-
-
-def store_duty_events(kiosk: Kiosk, items: list[dict[str, Any]]) -> BatchResult:
-    """Validate, store and apply a batch of duty events, idempotent by UUID; the caller commits."""
-    result = BatchResult()
-    unit_officers = set(
-        db.session.scalars(select(Officer.id).where(Officer.unit_id == kiosk.desk.unit_id))
-    )
-    rows, order = validate_items(items, lambda item: _validate_event(item, kiosk.id, unit_officers), result)
-
-    inserted = insert_new(DutyEvent.__table__, [{**row, "uuid": uuid.UUID(key)} for key, row in rows.items()])
-    pending = [uuid.UUID(key) for _, key in order if key not in inserted]
-    stored = {
-        str(e.uuid): (e.kiosk_id, e.officer_id, e.action, e.at)
-        for e in db.session.scalars(select(DutyEvent).where(DutyEvent.uuid.in_(pending)))
-    } if pending else {}
-    settle(result, order, inserted, stored, {k: _event_content(r) for k, r in rows.items()}, "duty event")
-    # Events from a kiosk that was offline arrive late and together: apply them
-    # in time order. A kiosk clock ahead of ours must not schedule the future:
-    # such an event takes effect now.
-    now = utcnow()
-    latest = now + timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
-    for row in sorted((rows[k] for k in inserted), key=lambda r: r["at"]):
-        apply = sign_in if row["action"] == "sign_in" else sign_out
-        apply(kiosk.desk_id, row["officer_id"], row["at"] if row["at"] <= latest else now)
-    return result
-
-
-def _validate_event(item: dict[str, Any], kiosk_id: int, unit_officers: set[int]) -> dict[str, Any]:
-    officer_id = item.get("officer_id")
-    if not isinstance(officer_id, int) or isinstance(officer_id, bool) or officer_id not in unit_officers:
-        raise ItemError("unknown_officer", "officer_id must be an officer of this kiosk's unit.")
-    action = item.get("action")
-    if not isinstance(action, str) or action not in ACTIONS:
-        raise ItemError("invalid_action", "action must be 'sign_in' or 'sign_out'.")
-    at = parse_instant(item.get("at"), "at")
-    return {"kiosk_id": kiosk_id, "officer_id": officer_id, "action": action, "at": at}
-
-
-def _event_content(row: dict[str, Any]) -> tuple:
-    return (row["kiosk_id"], row["officer_id"], row["action"], row["at"])
 
 
 class DutyOverlap(ValueError):

@@ -3,7 +3,7 @@ and, on request, weeks of ratings.
 
 Everything comes from ``random.Random(DEMO_SEED)``, so two demo databases
 made on the same day hold the same data. Ratings go through
-``ingest.store_ratings``, the same path as a kiosk's uploads, so the daily
+``api.rating_store.store_ratings``, the same path as a kiosk's uploads, so the daily
 counts, clock checks and officer checks are those of production.
 """
 from __future__ import annotations
@@ -20,10 +20,11 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
+from .api.auth import KioskRef
+from .api.rating_store import store_ratings
 from .audit import record
 from .db import db, utcnow
-from .ingest import store_ratings
-from .kiosks import KioskRef, register_kiosk, revoke
+from .kiosks import register_kiosk, revoke
 from .models import Desk, DutyPeriod, Officer, OfficerPhoto, Unit
 from .scale import Scale, ensure_default_reasons, load_reasons, load_scale
 from .units import create_unit

@@ -2,7 +2,7 @@
 
 Loads ratings spread over 2,000 officers and six months (raw ratings, then
 the daily counts rebuilt from them as ingestion would have kept them), and
-times ``scores.officer_report`` over the six months and ``scores.scorecard``
+times ``officer_table.officer_report`` over the six months and ``scorecard.scorecard``
 of one officer. It measures at N/10 first, in the same run, so the growth
 with N is printed beside the figures.
 
@@ -116,11 +116,13 @@ def timed(fn) -> float:
     return statistics.median(times)
 
 
-def measure(app, db, scores) -> tuple[float, float, int]:
+def measure(app, db) -> tuple[float, float, int]:
+    from admin.reports import officer_table, scorecard
+
     with app.app_context():
-        rows = scores.officer_report(START, END)
-        report_s = timed(lambda: scores.officer_report(START, END))
-        card_s = timed(lambda: scores.scorecard(1, START, END, include_integrity=True))
+        rows = officer_table.officer_report(START, END)
+        report_s = timed(lambda: officer_table.officer_report(START, END))
+        card_s = timed(lambda: scorecard.scorecard(1, START, END, include_integrity=True))
         db.session.remove()
     return report_s, card_s, len(rows)
 
@@ -131,9 +133,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: a new SQLite file")
     args = parser.parse_args()
 
-    from admin import create_app, scores
+    from admin import create_app
     from admin.db import db
     from admin.models import Desk, Kiosk, Officer, Unit
+    from admin.reports.daily_counts import rebuild_daily_counts
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/report.db"
@@ -158,12 +161,12 @@ def main() -> None:
                 load_ratings(engine, n, loaded, rng)
                 loaded = n
                 with app.app_context():
-                    scores.rebuild_daily_counts()
+                    rebuild_daily_counts()
                     if schema:
                         db.session.execute(text("ANALYZE"))
                         db.session.commit()
                 load_s = time.perf_counter() - t
-                report_s, card_s, officers = measure(app, db, scores)
+                report_s, card_s, officers = measure(app, db)
                 results.append((n, report_s, card_s))
                 print(f"N = {n:>11,}  loaded in {load_s:6.1f} s   six-month report ({officers} officers): "
                       f"{report_s * 1000:7.1f} ms   one scorecard: {card_s * 1000:6.1f} ms")

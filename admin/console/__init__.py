@@ -32,4 +32,15 @@ def role_context():
     return {"can_edit": can_edit(current_user), "can_see_integrity": can_see_integrity(current_user)}
 
 
-from . import audit_log, complaints, dashboard, desks, duty, kiosks, officers, scores, units, users  # noqa: E402,F401
+from . import (  # noqa: E402,F401  (each registers its pages on bp)
+    audit_pages,
+    complaint_pages,
+    dashboard_page,
+    desk_pages,
+    duty_pages,
+    kiosk_pages,
+    officer_pages,
+    report_pages,
+    unit_pages,
+    user_pages,
+)

@@ -1,0 +1,133 @@
+"""The kiosk API's endpoints (docs/protocol.md §2, docs/openapi.json).
+
+Views stay thin: they authenticate, read the body with ``wire``, call the
+domain functions and commit once, so a failure anywhere stores nothing.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
+
+from .. import json_io
+from ..db import db, utcnow, write_transaction
+from ..duty import on_duty
+from ..errors import ApiError
+from ..models import OfficerPhoto
+from . import bp, wire
+from .auth import current_kiosk, kiosk_auth
+from .duty_events import store_duty_events
+from .kiosk_config import build_config, config_version, iso_utc, kiosk_officers
+from .rating_store import write_ratings
+from .validation import prepare_ratings
+from .writer import group_writer
+
+HEARTBEAT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "version": str,
+    "outbox_depth": int,
+    "rejected": int,
+    "last_seq": int,
+    "uptime_s": (int, float),
+    "clock": str,
+    "on_duty_officer_id": (int, type(None)),
+}
+
+
+@bp.get("/kiosk/config")
+@kiosk_auth()
+def kiosk_config():
+    now = utcnow()
+    config = build_config(current_kiosk(), now)
+    version = config_version(config)
+    if version in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = json_io.response({"config_version": version, "server_time": iso_utc(now), **config})
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/officers/<int:officer_id>/photo")
+@kiosk_auth()
+def officer_photo(officer_id: int):
+    kiosk = current_kiosk()
+    listed = {o.id for o in kiosk_officers(kiosk, on_duty(kiosk.desk_id, utcnow()))}
+    photo = (
+        db.session.get(OfficerPhoto, officer_id, options=[undefer(OfficerPhoto.data)])
+        if officer_id in listed
+        else None
+    )
+    if photo is None:
+        raise ApiError(404, "not_found", "This kiosk lists no photo for that officer.")
+    response = Response(photo.data, mimetype=photo.content_type)
+    response.set_etag(f"{officer_id}-{int(photo.updated_at.timestamp())}")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response.make_conditional(request)
+
+
+# Tries of one batch when another request stores one of its UUIDs at the same moment.
+STORE_TRIES = 3
+
+
+def store_batch(key: str, store) -> Response:
+    """Read the list under ``key``, store it with ``store(kiosk, items)``, commit, answer.
+
+    On PostgreSQL, a UUID inserted by a concurrent request between our
+    look-up and our insert fails the transaction; run it again, and the
+    look-up then sees the other request's row.
+    """
+    items = wire.batch(key)
+    for attempt in range(1, STORE_TRIES + 1):
+        try:
+            result = store(current_kiosk(), items)
+            db.session.commit()
+            return json_io.response(result.as_json())
+        except IntegrityError:
+            if attempt == STORE_TRIES:
+                raise
+            db.session.rollback()
+            write_transaction()
+
+
+@bp.post("/ratings")
+@kiosk_auth()
+def post_ratings():
+    # Validated here, written by the group-commit writer with other requests'
+    # ratings: one wait on the disk for many requests (see ``writer``).
+    batch = prepare_ratings(g.kiosk_ref, wire.batch("ratings"), utcnow())
+    result = group_writer().submit(write_ratings, batch)
+    return json_io.response(result.as_json())
+
+
+@bp.post("/kiosk/duty")
+@kiosk_auth(writes=True)
+def post_duty():
+    return store_batch("events", store_duty_events)
+
+
+@bp.post("/kiosk/heartbeat")
+@kiosk_auth(writes=True)
+def post_heartbeat():
+    body = wire.json_object()
+    for name, kind in HEARTBEAT_FIELDS.items():
+        value = body.get(name)
+        if name in body and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ApiError(400, "bad_shape", f"Heartbeat field {name!r} has the wrong type.")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ApiError(422, "out_of_range", f"Heartbeat field {name!r} cannot be negative.")
+    now = utcnow()
+    kiosk = current_kiosk()
+    if "clock" in body:
+        try:
+            clock = wire.parse_instant(body["clock"], "clock")
+        except wire.ItemError as err:
+            raise ApiError(400, err.code, err.message) from None
+        kiosk.clock_offset_s = (clock - now) / timedelta(seconds=1)
+    kiosk.last_seen_at = now
+    kiosk.last_heartbeat = {name: body[name] for name in HEARTBEAT_FIELDS if name in body}
+    version = config_version(build_config(kiosk, now))
+    db.session.commit()
+    return json_io.response({"server_time": iso_utc(now), "config_version": version})

@@ -1,0 +1,271 @@
+"""Storing validated ratings: idempotent by UUID, with their reasons and daily counts.
+
+``write_ratings`` stores the batches that ``validation.prepare_ratings``
+made, on a connection and inside its transaction: inserted with ``ON
+CONFLICT (uuid) DO NOTHING``, so the same UUID sent ten times, even from
+ten threads at once, is stored once; a UUID already stored is a duplicate
+when its content is the same, else a conflict; and the daily counts the
+reports read grow in the same transaction (``reports.daily_counts``).
+
+The API hands its batches to the group-commit writer (``writer``), which
+writes those of several requests together; ``store_ratings`` does both
+steps in the session's transaction (demo data and tests). Everything here
+is plain driver statements (see ``driver``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import lru_cache, partial
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Uuid
+from sqlalchemy.engine import Connection
+
+from ..db import db, utcnow
+from ..driver import Driver, cursor, driver_for
+from ..models import Rating
+from ..reports.daily_counts import increment_counts
+from .auth import KioskRef
+from .idempotent import settle
+from .validation import PreparedRatings, ValidRating, prepare_ratings
+from .wire import BatchResult
+
+# Fields compared when a UUID arrives again: the same content is a duplicate,
+# anything else a conflict. Times compare as instants, reasons as sets.
+CONTENT_FIELDS = ("kiosk_id", "seq", "score", "officer_id", "source", "ticket", "comment", "created_at")
+# The columns of a new rating, in the order of the insert statement.
+INSERT_FIELDS = (
+    "uuid", "kiosk_id", "desk_id", "unit_id", "officer_id", "score", "source", "seq",
+    "ticket", "comment", "created_at", "received_at", "clock_flag", "day",
+)
+# The columns whose values the driver takes converted, by SQLAlchemy's own type
+# processors; the others are whole numbers and text, bound as they are. The
+# UUID is bound from its canonical text (see ``wire.require_uuid``).
+CONVERTED_TYPES = (
+    Uuid(as_uuid=False), Rating.__table__.c.created_at.type, Rating.__table__.c.clock_flag.type,
+    Rating.__table__.c.day.type,
+)
+
+
+def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[BatchResult]:
+    """Store prepared batches on ``conn``, inside its transaction; the caller commits.
+
+    Runs plain statements on the driver's connection only (see ``driver``),
+    so the writer can begin and commit there without SQLAlchemy.
+
+    The batches of several requests are written together, in the same few
+    statements. A UUID carried by two of them is inserted for the first;
+    the later one then finds it stored, as if it came after. May run more
+    than once for the same batches (the writer retries a failed group one
+    request at a time), so it changes nothing in them.
+    """
+    driver = driver_for(conn.dialect)
+    cur = cursor(conn)
+    owner: dict[str, PreparedRatings] = {}
+    for batch in batches:
+        for key in batch.rows:
+            owner.setdefault(key, batch)
+    inserted = _insert(cur, driver, owner)
+    new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
+    # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
+    _store_reasons(cur, driver, new_rows)
+    pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
+    stored = _stored_content(cur, driver, pending) if pending else {}
+
+    inserted_by: dict[PreparedRatings, set[str]] = {batch: set() for batch in batches}
+    for key in inserted:
+        inserted_by[owner[key]].add(key)
+    results = []
+    for batch in batches:
+        result = BatchResult(rejected=list(batch.rejected))
+        mine = inserted_by[batch]
+        contents = {key: _content(batch, row) for key, row in batch.rows.items() if key not in mine}
+        settle(result, batch.order, mine, stored, contents, "rating")
+        results.append(result)
+    _count(cur, driver, new_rows)
+    return results
+
+
+def store_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime | None = None) -> BatchResult:
+    """Validate and store ratings in the session's transaction; the caller commits."""
+    batch = prepare_ratings(kiosk, items, received_at or utcnow())
+    return write_ratings(db.session.connection(), [batch])[0]
+
+
+# Columns that are often NULL (``ticket`` and ``comment`` nearly always). Rows
+# go in grouped by which of them are NULL, and the statement writes NULL there
+# instead of binding None: Python's sqlite3 looks for an adapter for every None
+# it binds, raising and dropping an exception each time, which cost about a
+# tenth of storing a batch.
+NULLABLE = tuple(INSERT_FIELDS.index(name) for name in ("officer_id", "ticket", "comment"))
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(n_rows: int, nulls: tuple[bool, ...]) -> str:
+    """The insert of ``n_rows`` rows, NULL written in the ``NULLABLE`` columns flagged in ``nulls``."""
+    null_columns = {column for column, null in zip(NULLABLE, nulls) if null}
+    row = "(" + ", ".join("NULL" if i in null_columns else "?" for i in range(len(INSERT_FIELDS))) + ")"
+    return (
+        f"INSERT INTO ratings ({', '.join(INSERT_FIELDS)}) VALUES {', '.join([row] * n_rows)} "
+        "ON CONFLICT (uuid) DO NOTHING"
+    )
+
+
+@lru_cache(maxsize=8)
+def _bound_columns(nulls: tuple[bool, ...]) -> Callable[[tuple], tuple]:
+    """Picks from a full row the values ``_insert_sql(n, nulls)`` binds."""
+    null_columns = {column for column, null in zip(NULLABLE, nulls) if null}
+    return itemgetter(*(i for i in range(len(INSERT_FIELDS)) if i not in null_columns))
+
+
+# Rows per insert statement: powers of two up to this. A statement is compiled
+# once per size and then reused; compiling one for every batch size would cost
+# more than the insert (over 0.3 ms for 100 rows on SQLite).
+MAX_INSERT_ROWS = 256
+
+
+def _chunks(n: int) -> list[int]:
+    """``n`` as a sum of powers of two, at most ``MAX_INSERT_ROWS`` each, largest first."""
+    sizes = []
+    while n:
+        size = min(MAX_INSERT_ROWS, 1 << (n.bit_length() - 1))
+        sizes.append(size)
+        n -= size
+    return sizes
+
+
+def _execute_in_chunks(cur: Any, driver: Driver, sql_for: Callable[[int], str], rows: list[tuple]) -> int:
+    """Run ``sql_for(n)`` with the values of ``n`` rows at a time (see ``_chunks``); the rows it changed."""
+    changed = 0
+    start = 0
+    for size in _chunks(len(rows)):
+        cur.execute(driver.sql(sql_for(size)), [value for row in rows[start:start + size] for value in row])
+        changed += cur.rowcount
+        start += size
+    return changed
+
+
+def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict[str, Any]:
+    """Insert the ratings whose UUID is new; ``{UUID: UUID as bound}`` of those inserted.
+
+    Usually every UUID is new: the rows then go in a few multi-row
+    statements whose row counts prove it. The statements return nothing, on
+    purpose: SQLite hands back each returned row in a step of its own, which
+    lets the other threads in between, and under load that cost more than
+    the insert itself. When the count falls short (a kiosk sent again what
+    was stored), the rows go in again one at a time to tell which were new.
+    """
+    bind_uuid, bind_time, bind_flag, bind_day = (bind or _same for bind in driver.binders(CONVERTED_TYPES))
+    # Bound once: most ratings of a group share these.
+    days: dict[date, Any] = {}
+    flags = {False: bind_flag(False), True: bind_flag(True)}
+    received: dict[datetime, Any] = {}
+    shapes: dict[tuple[bool, ...], list[tuple[str, tuple]]] = {}
+    for key, batch in owner.items():
+        row = batch.rows[key]
+        day = days.get(row.day)
+        if day is None:
+            day = days[row.day] = bind_day(row.day)
+        at = received.get(batch.received_at)
+        if at is None:
+            at = received[batch.received_at] = bind_time(batch.received_at)
+        values = (
+            bind_uuid(key), batch.kiosk_id, batch.desk_id, batch.unit_id, row.officer_id, row.score, row.source,
+            row.seq, row.ticket, row.comment, bind_time(row.created_at), at, flags[row.clock_flag], day,
+        )
+        shapes.setdefault((row.officer_id is None, row.ticket is None, row.comment is None), []).append((key, values))
+    # Per shape, the values its statements bind.
+    bound = {nulls: list(map(_bound_columns(nulls), (values for _, values in rows))) for nulls, rows in shapes.items()}
+    cur.execute("SAVEPOINT new_ratings")
+    if all(
+        _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), bound[nulls]) == len(rows)
+        for nulls, rows in shapes.items()
+    ):
+        cur.execute("RELEASE SAVEPOINT new_ratings")
+        return {key: values[0] for rows in shapes.values() for key, values in rows}
+    cur.execute("ROLLBACK TO SAVEPOINT new_ratings")
+    cur.execute("RELEASE SAVEPOINT new_ratings")
+    inserted = {}
+    for nulls, rows in shapes.items():
+        for (key, values), params in zip(rows, bound[nulls]):
+            if _execute_in_chunks(cur, driver, partial(_insert_sql, nulls=nulls), [params]) == 1:
+                inserted[key] = values[0]
+    return inserted
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _content(batch: PreparedRatings, row: ValidRating) -> tuple:
+    """What must match when a UUID arrives again (``CONTENT_FIELDS``, then the reasons)."""
+    return (
+        batch.kiosk_id, row.seq, row.score, row.officer_id, row.source, row.ticket, row.comment, row.created_at,
+        row.reasons,
+    )
+
+
+STORED_SQL = (
+    # As text, the UUID comes back as it was bound, on SQLite and PostgreSQL alike.
+    f"SELECT id, CAST(uuid AS VARCHAR), {', '.join(CONTENT_FIELDS)} FROM ratings WHERE uuid IN ({{marks}})"
+)
+STORED_REASONS_SQL = "SELECT rating_id, reason_code FROM rating_reasons WHERE rating_id IN ({marks})"
+# UUIDs looked up per statement, well under every database's limit on parameters.
+LOOKUP_CHUNK = 500
+
+
+def _stored_content(cur: Any, driver: Driver, keys: list[str]) -> dict[str, tuple]:
+    """The comparable content of ratings already stored under ``keys`` (rare: re-sent batches)."""
+    bind_uuid = driver.binders(CONVERTED_TYPES[:1])[0] or _same
+    by_bound = {bind_uuid(key): key for key in set(keys)}
+    read_time = driver.reader(Rating.__table__.c.created_at)
+    found: dict[int, tuple[str, tuple]] = {}
+    bound = list(by_bound)
+    for start in range(0, len(bound), LOOKUP_CHUNK):
+        part = bound[start:start + LOOKUP_CHUNK]
+        cur.execute(driver.sql(STORED_SQL.format(marks=", ".join("?" * len(part)))), part)
+        for rating_id, stored_uuid, *content in cur.fetchall():
+            content[-1] = read_time(content[-1])  # created_at, the last of CONTENT_FIELDS
+            found[rating_id] = (by_bound[stored_uuid], tuple(content))
+    reasons: dict[int, set[str]] = {}
+    ids = list(found)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        part = ids[start:start + LOOKUP_CHUNK]
+        cur.execute(driver.sql(STORED_REASONS_SQL.format(marks=", ".join("?" * len(part)))), part)
+        for rating_id, code in cur.fetchall():
+            reasons.setdefault(rating_id, set()).add(code)
+    return {key: (*content, frozenset(reasons.get(rating_id, ()))) for rating_id, (key, content) in found.items()}
+
+
+@lru_cache(maxsize=16)
+def _reasons_sql(n_links: int, uuid_type: str) -> str:
+    # The insert returned no ids (see ``_insert``): each rating is found by its UUID,
+    # bound as for the insert and cast to the column's type (PostgreSQL compares no uuid with text).
+    return (
+        f"WITH links (code, uuid) AS (VALUES {', '.join(['(?, ?)'] * n_links)}) "
+        "INSERT INTO rating_reasons (rating_id, reason_code) SELECT ratings.id, links.code "
+        f"FROM links JOIN ratings ON ratings.uuid = CAST(links.uuid AS {uuid_type})"
+    )
+
+
+# New ratings: (UUID as bound, its batch, the rating).
+NewRows = list[tuple[Any, PreparedRatings, ValidRating]]
+
+
+def _store_reasons(cur: Any, driver: Driver, new_rows: NewRows) -> None:
+    links = [(code, bound) for bound, _, row in new_rows if row.reasons for code in sorted(row.reasons)]
+    uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
+    _execute_in_chunks(cur, driver, partial(_reasons_sql, uuid_type=uuid_type), links)
+
+
+def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:
+    """Add the new ratings to the daily counts the reports read."""
+    scores = Counter((row.day, row.officer_id or 0, batch.desk_id, row.score) for _, batch, row in new_rows)
+    reasons = Counter(
+        (row.day, row.officer_id or 0, batch.desk_id, code) for _, batch, row in new_rows for code in row.reasons
+    )
+    increment_counts(cur, driver, "daily_counts", "score", scores)
+    increment_counts(cur, driver, "daily_reason_counts", "reason_code", reasons)

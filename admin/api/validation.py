@@ -1,0 +1,241 @@
+"""Checking the ratings a kiosk sends, item by item, before anything is written.
+
+``prepare_ratings`` runs in the request's thread and reads, never writes: one
+bad item never blocks the others, and what it returns is handed to the
+group-commit writer (``writer``), which stores it with ``rating_store``.
+Checked here: the shape and range of every field, the reasons against the
+scale's list, the officer against the desk, and the kiosk's clock (a time
+that cannot be right is flagged and counted on its receive day, never dropped).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from functools import partial
+from typing import Any, NamedTuple
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from ..db import db
+from ..models import SOURCES, DutyPeriod, Officer, Reason
+from ..scale import load_scale
+from .auth import KioskRef
+from .idempotent import validate_items
+from .wire import BatchResult, ItemError, parse_instant
+
+MAX_COMMENT = 500
+MAX_TICKET = 40
+MAX_REASONS = 50
+
+
+@dataclass(frozen=True)
+class KioskContext:
+    """What validating a request's ratings needs to know, loaded once per request."""
+
+    kiosk_id: int
+    desk_id: int
+    unit_id: int
+    received_at: datetime
+    clock_suspect: bool
+    # A rating made outside these instants has a wrong clock: flagged, counted on its receive day.
+    earliest_plausible: datetime
+    latest_plausible: datetime
+    max_score: int
+    reason_codes: frozenset[str]
+    fresh: bool  # the scale and reasons were just read, not taken from the copy
+    tz: tzinfo
+
+
+class ValidRating(NamedTuple):
+    """One valid rating of a batch, as Python values; the batch holds what its items share."""
+
+    officer_id: int | None
+    score: int
+    source: str
+    seq: int
+    ticket: str | None
+    comment: str | None
+    created_at: datetime
+    clock_flag: bool
+    day: date  # the local day it is counted on
+    reasons: frozenset[str]
+
+
+@dataclass(eq=False)  # compared and hashed by identity: a group may hold equal batches
+class PreparedRatings:
+    """A validated batch: the ratings to store by UUID, the request's order, the items already rejected."""
+
+    kiosk_id: int
+    desk_id: int
+    unit_id: int
+    received_at: datetime
+    rows: dict[str, ValidRating]  # by canonical UUID
+    order: list[tuple[str, str]]  # (id as sent, canonical UUID)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+# How long a process trusts what it read of the scale, the reasons and the
+# officers a desk may rate. Only a value missing from the copy makes it read
+# again before an item is rejected, so a kiosk that learnt of a new reason or
+# officer a moment ago is never turned away by a stale copy.
+CACHE_TTL_S = 5.0
+
+
+def scale_rules(reload: bool) -> tuple[int, frozenset[str], bool]:
+    """The highest score and the known reason codes, from a copy unless stale or ``reload``.
+
+    The third value says whether they were just read from the database.
+    """
+    cache = current_app.extensions.setdefault("hailong.scale_rules", {})
+    now = time.monotonic()
+    if reload or cache.get("until", 0.0) < now:
+        cache.update(value=(load_scale().max_score, frozenset(db.session.scalars(select(Reason.code)))))
+        cache["until"] = now + CACHE_TTL_S
+        return (*cache["value"], True)
+    return (*cache["value"], False)
+
+
+def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) -> KioskContext:
+    """Load the scale, reasons and clock state that validation checks against."""
+    tolerance = timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
+    offset = kiosk.clock_offset_s
+    max_score, reason_codes, fresh = scale_rules(reload)
+    return KioskContext(
+        kiosk_id=kiosk.id,
+        desk_id=kiosk.desk_id,
+        unit_id=kiosk.unit_id,
+        received_at=received_at,
+        clock_suspect=offset is not None and abs(offset) > tolerance.total_seconds(),
+        # Nothing can have been rated before the kiosk was registered, nor after it was sent.
+        earliest_plausible=kiosk.created_at - tolerance,
+        latest_plausible=received_at + tolerance,
+        max_score=max_score,
+        reason_codes=reason_codes,
+        fresh=fresh,
+        tz=current_app.config["TZ"],
+    )
+
+
+# Integers past these cannot be real and do not fit the database's columns.
+MAX_SEQ = 2**62
+MAX_ID = 2**31 - 1
+
+
+def _text(value: Any, limit: int) -> bool:
+    """Text of at most ``limit`` characters without NUL, which PostgreSQL cannot store."""
+    return type(value) is str and len(value) <= limit and "\x00" not in value
+
+
+NO_REASONS: frozenset[str] = frozenset()
+
+
+def _reason_codes(reasons: Any, ctx: KioskContext) -> frozenset[str]:
+    """The item's reasons (not empty) as a set of known codes, or ``ItemError``."""
+    try:
+        codes = frozenset(reasons) if type(reasons) is list and len(reasons) <= MAX_REASONS else None
+    except TypeError:  # a list or an object among the codes
+        codes = None
+    if codes is None or not all(type(code) is str for code in codes):
+        raise ItemError("invalid_reasons", "reasons must be a list of reason codes.")
+    if not codes <= ctx.reason_codes:
+        raise ItemError("unknown_reason", f"Unknown reason code: {sorted(codes - ctx.reason_codes)[0]}.")
+    return codes
+
+
+def validate_rating(ctx: KioskContext, item: dict[str, Any]) -> ValidRating:
+    """Check one wire item and return it as a ``ValidRating``, or raise ``ItemError``.
+
+    Runs for every rating a kiosk sends, so the checks are written for speed:
+    ``type(x) is int`` is a whole number and never a boolean.
+    """
+    get = item.get
+    seq = get("seq")
+    if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
+        raise ItemError("invalid_seq", "seq must be a whole number from 1 up.")
+    score = get("score")
+    if type(score) is not int or not 1 <= score <= ctx.max_score:
+        raise ItemError("invalid_score", f"score must be a whole number from 1 to {ctx.max_score}.")
+    officer_id = get("officer_id")
+    if officer_id is not None and (type(officer_id) is not int or not 1 <= officer_id <= MAX_ID):
+        raise ItemError("unknown_officer", "officer_id must be an officer's id or null.")
+    source = get("source")
+    if type(source) is not str or source not in SOURCES:
+        raise ItemError("invalid_source", "source must be 'touch' or 'button'.")
+    reasons = get("reasons")
+    reasons = NO_REASONS if reasons is None or reasons == [] else _reason_codes(reasons, ctx)
+    ticket = get("ticket")
+    if ticket is not None and not _text(ticket, MAX_TICKET):
+        raise ItemError("invalid_ticket", f"ticket must be text of at most {MAX_TICKET} characters.")
+    comment = get("comment")
+    if comment is not None and not _text(comment, MAX_COMMENT):
+        raise ItemError("invalid_comment", f"comment must be text of at most {MAX_COMMENT} characters.")
+    created_at = parse_instant(get("created_at"), "created_at")
+    clock_flag = ctx.clock_suspect or not ctx.earliest_plausible <= created_at <= ctx.latest_plausible
+    return ValidRating(
+        officer_id, score, source, seq, ticket, comment, created_at, clock_flag,
+        (ctx.received_at if clock_flag else created_at).astimezone(ctx.tz).date(), reasons,
+    )
+
+
+def known_officers(officer_ids: set[int], ctx: KioskContext) -> set[int]:
+    """Of ``officer_ids``, those who may be rated at this kiosk's desk.
+
+    An officer of the desk's unit, or one who has been on duty at the desk
+    (an officer moved to another unit keeps the ratings made before). The
+    answer is kept a few seconds per desk; an id not in the copy is looked up.
+    """
+    if not officer_ids:
+        return set()
+    cache = current_app.extensions.setdefault("hailong.desk_officers", {})
+    now = time.monotonic()
+    key = (ctx.desk_id, ctx.unit_id)
+    until, allowed = cache.get(key, (0.0, frozenset()))
+    if until < now:
+        until, allowed = now + CACHE_TTL_S, frozenset()
+    missing = officer_ids - allowed
+    if missing:
+        on_desk = select(DutyPeriod.officer_id).where(DutyPeriod.desk_id == ctx.desk_id)
+        stmt = select(Officer.id).where(
+            Officer.id.in_(missing), or_(Officer.unit_id == ctx.unit_id, Officer.id.in_(on_desk))
+        )
+        allowed = allowed | frozenset(db.session.scalars(stmt))
+        cache[key] = (until, allowed)
+    return officer_ids & allowed
+
+
+# Item errors that a stale copy of the scale or the reasons could cause.
+RULE_ERRORS = frozenset({"invalid_score", "unknown_reason"})
+
+
+def prepare_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime) -> PreparedRatings:
+    """Validate a batch of wire-format ratings from ``kiosk``; reads, never writes.
+
+    Raises ``ApiError`` (400) when an item lacks a string UUID ``id``: that makes
+    the whole request malformed (PROTOCOL.md §2). Everything else about an
+    item is reported per item.
+    """
+    ctx = kiosk_context(kiosk, received_at)
+    batch = _validate(items, ctx)
+    if not ctx.fresh and any(r["error"]["code"] in RULE_ERRORS for r in batch.rejected):
+        # The kiosk may know a level or reason that our copy does not yet: look again before refusing.
+        batch = _validate(items, kiosk_context(kiosk, received_at, reload=True))
+    return batch
+
+
+def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
+    result = BatchResult()
+    rows, order = validate_items(items, partial(validate_rating, ctx), result)
+    officers = {row.officer_id for row in rows.values()} - {None}
+    allowed = known_officers(officers, ctx)
+    if officers - allowed:
+        for item_id, key in order:
+            officer_id = rows[key].officer_id
+            if officer_id is not None and officer_id not in allowed:
+                result.reject(item_id, ItemError("unknown_officer", f"Officer {officer_id} does not serve at this desk."))
+                del rows[key]
+        order = [(item_id, key) for item_id, key in order if key in rows]
+    return PreparedRatings(ctx.kiosk_id, ctx.desk_id, ctx.unit_id, ctx.received_at, rows, order, result.rejected)
+
+

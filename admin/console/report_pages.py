@@ -1,0 +1,93 @@
+"""Results: an officer's scorecard, the ranking of a unit's officers, and the CSV export."""
+from __future__ import annotations
+
+from flask import Response, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
+
+from ..access import can_see_integrity, get_visible_or_404
+from ..i18n import current_language
+from ..models import Officer
+from ..reports import officer_table, ranking as ranking_report, scorecard as scorecard_report
+from ..scale import load_scale
+from . import bp
+from .period_form import PeriodForm, UnitPeriodForm
+
+DEFAULT_MIN_RATINGS = 10
+
+
+class RankingForm(UnitPeriodForm):
+    min_ratings = IntegerField(
+        _l("Ranked from (ratings)"),
+        default=DEFAULT_MIN_RATINGS,
+        validators=[Optional(), NumberRange(min=1, max=1_000_000, message=_l("Enter a number from 1 upwards."))],
+        description=_l("Officers with fewer ratings are listed apart, not ranked."),
+    )
+
+
+@bp.get("/officers/<int:officer_id>/scorecard")
+def scorecard(officer_id: int):
+    """One officer's results for a period; integrity reasons only for those who may see them."""
+    officer = get_visible_or_404(current_user, Officer, officer_id)
+    form = PeriodForm()
+    form.validate_on_submit()
+    start, end = form.period()
+    card = scorecard_report.scorecard(officer.id, start, end, include_integrity=can_see_integrity(current_user))
+    scale, lang = load_scale(), current_language()
+    # Best level first, as on the kiosk; the levels below "satisfied" drawn in red.
+    levels = [
+        (scale.label(score, lang), card.counts.get(score, 0), "" if score >= scale.satisfied_from else "low")
+        for score in reversed(scale.scores)
+    ]
+    week_bars = [(str(week.iso_week), week.satisfaction_pct) for week in card.weeks]
+    return render_template(
+        "console/scorecard.html", form=form, card=card, scale=scale, levels=levels, week_bars=week_bars
+    )
+
+
+@bp.get("/ranking")
+def ranking():
+    """A unit's officers ranked over a period, best first; too few ratings are listed apart."""
+    form = RankingForm(current_user, allow_all=True)
+    form.validate_on_submit()
+    start, end = form.period()
+    min_ratings = form.min_ratings.data if form.min_ratings.data and not form.min_ratings.errors else DEFAULT_MIN_RATINGS
+    sort = request.args.get("sort", "satisfaction")
+    if sort not in ranking_report.SORT_KEYS:
+        sort = "satisfaction"
+    ranked, too_few = ranking_report.ranking(form.unit_id(), start, end, min_ratings=min_ratings, sort=sort)
+    # The filter's values, carried by the sort links and the export link.
+    query = {"start": start.isoformat(), "end": end.isoformat(), "unit": form.unit.data}
+    return render_template(
+        "console/ranking.html",
+        form=form,
+        ranked=ranked,
+        too_few=too_few,
+        sort=sort,
+        query={**query, "min_ratings": min_ratings},
+        export_url=url_for("console.export_report", **query),
+        scale=load_scale(),
+    )
+
+
+@bp.get("/report.csv")
+def export_report():
+    """The per-officer table of docs/protocol.md §3 for the visible units, as a CSV download.
+
+    It holds counts per score only, never reasons, so it is the same for
+    every role.
+    """
+    form = UnitPeriodForm(current_user, allow_all=True)
+    form.validate_on_submit()
+    start, end = form.period()
+    rows = officer_table.officer_report(start, end, form.unit_id())
+    # A byte order mark, so that Excel reads the Vietnamese names as UTF-8.
+    body = "\ufeff" + officer_table.report_csv(rows, load_scale())
+    filename = f"hai-long-officers-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

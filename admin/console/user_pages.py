@@ -1,0 +1,154 @@
+"""Console accounts (administrators only): create, deactivate, reset a password."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, ValidationError
+
+from ..access import require_role
+from ..db import db, write_transaction
+from ..models import ROLES, User
+from ..units import unit_choices
+from ..users import UserRefused, check_password, check_role, check_username, create_user, hash_password, snapshot
+from . import bp, login_throttle
+from .changes import audited
+from .forms import Form, select_choices
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "manager": _l("Unit manager"),
+    "inspector": _l("Inspector"),
+    "viewer": _l("Viewer (read only)"),
+}
+NO_UNIT = 0
+
+
+def password_fields():
+    """A new password and its confirmation, for creating an account and for a reset."""
+    password = PasswordField(
+        _l("Password"),
+        validators=[rule_validator(check_password)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def rule_validator(check):
+    """A WTForms validator from one of ``users``' rules, so the form and the CLI refuse alike."""
+
+    def validate(form, field):
+        try:
+            check(field.data or "")
+        except UserRefused as refused:
+            raise ValidationError(str(refused.message)) from None
+
+    return validate
+
+
+def password_snapshot(user: User) -> dict:
+    # A fingerprint of the hash tells the old password from the new one; the
+    # hash itself stays out of the log.
+    return {"username": user.username, "password": hashlib.sha256(user.password_hash.encode()).hexdigest()[:8]}
+
+
+class UserForm(Form):
+    username = StringField(
+        _l("User name"),
+        validators=[DataRequired(_l("Enter a user name.")), rule_validator(lambda name: check_username(name.strip()))],
+    )
+    role = SelectField(_l("Role"), choices=select_choices((role, ROLE_LABELS[role]) for role in ROLES))
+    unit_id = SelectField(
+        _l("Unit"),
+        coerce=int,
+        description=_l("A manager or inspector sees this unit and the units below it."),
+    )
+    password, confirm = password_fields()
+
+    def validate_unit_id(self, field):
+        try:
+            check_role(self.role.data, field.data or None)
+        except UserRefused as refused:
+            raise ValidationError(str(refused.message)) from None
+
+
+class PasswordForm(Form):
+    password, confirm = password_fields()
+
+
+@bp.get("/users")
+@require_role("admin")
+def users():
+    rows = db.session.scalars(select(User).options(joinedload(User.unit)).order_by(User.username)).all()
+    return render_template("console/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=("GET", "POST"))
+@require_role("admin")
+def user_new():
+    form = UserForm()
+    form.unit_id.choices = select_choices([(NO_UNIT, gettext("(none: the whole province)")), *unit_choices(None)])
+    if form.validate_on_submit():
+        write_transaction()
+        try:
+            user = create_user(form.username.data, form.password.data, form.role.data, form.unit_id.data or None)
+        except UserRefused as refused:
+            db.session.rollback()
+            getattr(form, refused.field).errors.append(str(refused.message))
+        else:
+            db.session.commit()
+            flash(gettext("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("console.users"))
+    return render_template("console/user_new.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@require_role("admin")
+def user(user_id: int):
+    return render_user(db.get_or_404(User, user_id), PasswordForm(formdata=None))
+
+
+def render_user(user: User, form: PasswordForm) -> str:
+    return render_template("console/user.html", user=user, form=form, role_labels=ROLE_LABELS)
+
+
+@bp.post("/users/<int:user_id>/password")
+@require_role("admin")
+def user_password(user_id: int):
+    """Give the account a new password; this also lifts a sign-in lock on its name."""
+    user = db.get_or_404(User, user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return render_user(user, form)
+    with audited("reset_password", "user", user, password_snapshot):
+        user.password_hash = hash_password(form.password.data)
+        login_throttle.clear(login_throttle.user_key(user.username))
+    flash(gettext("New password set for %(name)s.", name=user.username), "success")
+    return redirect(url_for("console.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/active")
+@require_role("admin")
+def user_active(user_id: int):
+    """Deactivate an active account (signed out at once) or reactivate an inactive one."""
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        flash(gettext("You cannot deactivate your own account."), "error")
+        return redirect(url_for("console.user", user_id=user.id))
+    with audited("update", "user", user, snapshot):
+        user.active = not user.active
+    if user.active:
+        flash(gettext("Account %(name)s reactivated.", name=user.username), "success")
+    else:
+        flash(gettext("Account %(name)s deactivated.", name=user.username), "success")
+    return redirect(url_for("console.user", user_id=user.id))

@@ -1,0 +1,71 @@
+"""The figures at the top of the console: today's and the period's ratings, and kiosks down."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, select
+
+from ..db import db, utcnow
+from ..kiosks import is_online
+from ..models import DailyCount, Desk, Kiosk
+from ..scale import load_scale
+from ..units import subtree_unit_ids_select
+from .rates import tally
+
+
+def _score_counts(*where) -> dict[int, int]:
+    """Ratings per score in the daily counts matching ``where``."""
+    stmt = select(DailyCount.score, func.sum(DailyCount.count)).where(*where).group_by(DailyCount.score)
+    return {score: int(n) for score, n in db.session.execute(stmt)}
+
+
+def _desks_in_subtree(unit_id: int):
+    return select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
+
+
+class OfflineKiosk(NamedTuple):
+    kiosk: Kiosk
+    desk: Desk
+    last_seen_at: datetime | None
+
+
+def dashboard_figures(
+    unit_id: int | None, start: date, end: date, today: date, now: datetime | None = None
+) -> dict[str, Any]:
+    """The figures at the top of the console, for a unit's subtree or everything.
+
+    Ratings count where they were made (the desk's unit), including those
+    made with nobody on duty. Kiosks are online or not by ``kiosks.is_online``;
+    revoked kiosks are left out, they are not expected to call. Offline
+    kiosks come longest-silent first.
+    """
+    scale = load_scale()
+    where = [] if unit_id is None else [DailyCount.desk_id.in_(_desks_in_subtree(unit_id))]
+    today_tally = tally(_score_counts(DailyCount.day == today, *where), scale)
+    period_tally = tally(_score_counts(DailyCount.day.between(start, end), *where), scale)
+
+    now = now or utcnow()
+    stmt = select(Kiosk, Desk).join(Desk, Desk.id == Kiosk.desk_id).where(Kiosk.enabled.is_(True))
+    if unit_id is not None:
+        stmt = stmt.where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
+    online = 0
+    offline: list[OfflineKiosk] = []
+    for kiosk, desk in db.session.execute(stmt):
+        if is_online(kiosk, now):
+            online += 1
+        else:
+            offline.append(OfflineKiosk(kiosk, desk, kiosk.last_seen_at))
+    offline.sort(key=lambda k: (k.last_seen_at is not None, k.last_seen_at or now, k.kiosk.id))
+    return {
+        "ratings_today": today_tally["ratings"],
+        "satisfied_today": today_tally["satisfied"],
+        "pct_today": today_tally["satisfaction_pct"],
+        "ratings_period": period_tally["ratings"],
+        "satisfied_period": period_tally["satisfied"],
+        "pct_period": period_tally["satisfaction_pct"],
+        "mean_period": period_tally["mean_score"],
+        "kiosks_online": online,
+        "kiosks_offline": len(offline),
+        "offline_kiosks": offline,
+    }

@@ -1,0 +1,94 @@
+"""Console accounts: the rules for a user name, a password and a role, and making an account.
+
+The console's "New account" page and ``flask --app admin create-user`` both
+make accounts with ``create_user``, so both refuse the same things with the
+same sentence; each shows it its own way (beside the field, or on standard
+error in both languages).
+"""
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from flask_babel import LazyString, lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from . import audit
+from .access import UNIT_BOUND
+from .db import db
+from .models import ROLES, Unit, User
+
+USERNAME_MAX = 80
+# Letters without accents, digits and . _ @ -: a name typed the same on every keyboard.
+USERNAME = re.compile(r"[A-Za-z0-9._@-]+")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+
+snapshot = partial(audit.snapshot, fields=("username", "role", "unit_id", "active"))
+
+
+class UserRefused(ValueError):
+    """An account that may not be made as asked; ``field`` names what to change."""
+
+    def __init__(self, field: str, message: LazyString):
+        super().__init__(str(message))
+        self.field = field
+        self.message = message
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a console password (werkzeug scrypt, salted)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_username(username: str) -> None:
+    """Refuse a user name that breaks the name rule (``UserRefused`` on ``username``)."""
+    if not username or len(username) > USERNAME_MAX:
+        raise UserRefused("username", _l("A user name has 1 to %(max)d characters.", max=USERNAME_MAX))
+    if not USERNAME.fullmatch(username):
+        raise UserRefused("username", _l("Use letters without accents, digits, and . _ @ - only."))
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short or too long (``UserRefused`` on ``password``)."""
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise UserRefused(
+            "password",
+            _l("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX),
+        )
+
+
+def check_role(role: str, unit_id: int | None) -> None:
+    """Refuse a role that does not exist, or a unit that does not fit the role."""
+    if role not in ROLES:
+        raise UserRefused("role", _l("Choose one of the roles."))
+    if role in UNIT_BOUND and unit_id is None:
+        raise UserRefused("unit_id", _l("A manager or an inspector needs a unit."))
+    if role == "admin" and unit_id is not None:
+        raise UserRefused("unit_id", _l("An administrator sees every unit: choose no unit."))
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        raise UserRefused("unit_id", _l("There is no unit %(id)d.", id=unit_id))
+
+
+def create_user(username: str, password: str, role: str, unit_id: int | None, actor: str | None = None) -> User:
+    """Add an account and its audit entry to the session, or raise ``UserRefused``; the caller commits.
+
+    ``username`` is taken as typed, without the spaces around it.
+    """
+    username = username.strip()
+    check_username(username)
+    if db.session.execute(select(User.id).where(User.username == username)).first():
+        raise UserRefused("username", _l("This user name is taken."))
+    check_role(role, unit_id)
+    check_password(password)
+    user = User(username=username, password_hash=hash_password(password), role=role, unit_id=unit_id, active=True)
+    try:
+        # A savepoint: the same name saved by someone else a moment ago fails only this insert.
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise UserRefused("username", _l("This user name is taken.")) from None
+    audit.record("create", "user", user.id, None, snapshot(user), actor=actor)
+    return user

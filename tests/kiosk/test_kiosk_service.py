@@ -1,0 +1,326 @@
+"""kiosk/service.py: presses, cool-down, reasons, the closed and waiting views, PINs and duty, listeners."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from kiosk.outbox import ConfigCache, Outbox
+from kiosk.service import KioskService, PressResult, SignInResult
+
+from .kiosk_support import PIN_AN, PIN_BINH, central_config
+
+
+class Clock:
+    """Wall clock and monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def make(tmp_path, clock, config=None) -> KioskService:
+    service = KioskService(Outbox(tmp_path / "outbox.db"), ConfigCache(tmp_path), clock=clock, monotonic=clock)
+    if config is not False:
+        service.apply_config(central_config() if config is None else config)
+    return service
+
+
+@pytest.fixture
+def service(tmp_path, clock):
+    s = make(tmp_path, clock)
+    yield s
+    s.close()
+
+
+def test_service_idle_state_shows_desk_officer_scale(service):
+    state = service.screen_state()
+    assert state["view"] == "idle"
+    assert state["desk"]["name"] == "Quầy 2 — Đất đai"
+    assert state["officer"] == {"id": 12, "code": "MT-012", "name": "Nguyễn Văn An",
+                                "title": "Công chức địa chính", "photo_url": None}
+    assert [o["id"] for o in state["officers"]] == [12, 13]
+    assert [level["score"] for level in state["scale"]["levels"]] == [1, 2, 3]
+    assert [r["code"] for r in state["reasons"]] == ["slow", "attitude", "bribe", "other"]
+    assert state["settings"] == {"cooldown_s": 5.0, "thanks_s": 4.0, "reasons_timeout_s": 20.0,
+                                 "languages": ["vi", "en"]}
+    assert state["cooldown_left_s"] == 0 and state["pin_locked_for_s"] == 0
+    json.dumps(state)
+
+
+def test_service_state_never_carries_pin_hashes(service):
+    assert "pin_hash" not in json.dumps(service.screen_state())
+    assert "scrypt" not in json.dumps(service.screen_state())
+
+
+def test_service_press_is_in_outbox_before_it_returns(service):
+    result = service.press(3, "touch")
+    assert result == PressResult(True, result.rating_id, False, None, 5.0)
+    [item] = service.outbox.sendable_ratings(service._clock(), 10)
+    assert (item["id"], item["score"], item["officer_id"], item["source"], item["seq"]) == (
+        result.rating_id, 3, 12, "touch", 1)
+    assert item["created_at"][-6] in "+-"  # an offset, as the protocol asks
+    assert service.pending_count() == 1
+
+
+def test_service_presses_inside_cooldown_are_ignored_and_counted(service, clock):
+    assert service.press(3, "touch").recorded
+    clock.now += 2
+    ignored = service.press(2, "button")
+    assert ignored == PressResult(False, None, False, "cooldown", 3.0)
+    assert service.screen_state()["cooldown_left_s"] == 3.0
+    clock.now += 3
+    assert service.press(2, "button").recorded
+    assert service.outbox.get_meta("ignored_presses") == 1
+    assert service.pending_count() == 2
+
+
+def test_service_concurrent_presses_inside_cooldown_record_one(service):
+    results: list[PressResult] = []
+    threads = [threading.Thread(target=lambda: results.append(service.press(3, "button"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.recorded for r in results) == 1
+    assert service.outbox.get_meta("ignored_presses") == 7
+
+
+@pytest.mark.parametrize("score", [0, 4, -1, True, "3", 2.0, None, 10**30])
+def test_service_bad_score_is_ignored(service, score):
+    assert service.press(score, "touch") == PressResult(False, None, False, "bad_score", 0.0)
+    assert service.pending_count() == 0
+
+
+def test_service_bad_source_is_a_programming_error(service):
+    with pytest.raises(ValueError):
+        service.press(3, "keyboard")
+
+
+def test_service_waiting_before_any_config(tmp_path, clock):
+    service = make(tmp_path, clock, config=False)
+    assert service.screen_state()["view"] == "waiting"
+    assert service.press(3, "touch").ignored == "waiting"
+    assert service.pending_count() == 0
+    service.close()
+
+
+def test_service_comes_back_with_the_cached_config(tmp_path, clock):
+    make(tmp_path, clock).close()
+    service = make(tmp_path, clock, config=False)
+    assert service.screen_state()["view"] == "idle"
+    service.close()
+
+
+def test_service_closed_without_officer(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(on_duty=None))
+    assert service.screen_state()["view"] == "closed"
+    assert service.screen_state()["officer"] is None
+    assert service.press(3, "touch").ignored == "closed"
+    service.close()
+
+
+def test_service_accepts_without_officer_when_the_central_says_so(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(on_duty=None, accept_without_officer=True))
+    assert service.screen_state()["view"] == "idle"
+    result = service.press(2, "touch")
+    assert result.recorded
+    assert service.outbox.sendable_ratings(clock.now, 1)[0]["officer_id"] is None
+    service.close()
+
+
+@pytest.mark.parametrize("config", [None, [], {}, {"scale": {"levels": []}},
+                                    {**central_config(), "officers": [{"name": "x"}]},
+                                    {**central_config(), "reasons": "slow"},
+                                    {**central_config(), "on_duty": {"officer": 12}},
+                                    {**central_config(), "settings": None}])
+def test_service_malformed_config_is_refused_and_the_old_stays(service, config):
+    with pytest.raises(ValueError):
+        service.apply_config(config)
+    assert service.screen_state()["view"] == "idle"
+
+
+def test_service_low_score_asks_reasons_and_waits(service, clock):
+    result = service.press(1, "touch")
+    assert result.recorded and result.ask_reasons
+    assert service.outbox.sendable_ratings(clock.now, 10) == []
+    assert service.pending_count() == 1
+    assert service.give_reasons(result.rating_id, ["slow", "bribe", "slow"])
+    [item] = service.outbox.sendable_ratings(clock.now, 10)
+    assert item["reasons"] == ["slow", "bribe"]
+    assert not service.give_reasons(result.rating_id, ["attitude"])
+
+
+@pytest.mark.parametrize("codes", [["slow", "nope"], "slow", [1], None, [None]])
+def test_service_bad_reasons_store_nothing(service, clock, codes):
+    result = service.press(1, "touch")
+    assert not service.give_reasons(result.rating_id, codes)
+    assert service.outbox.sendable_ratings(clock.now, 10) == []
+    assert service.give_reasons(result.rating_id, ["other"])
+
+
+@pytest.mark.parametrize("rating_id", ["7d0c3c1e-4f7b-4d43-9a55-1f7f0d3c2b11", "", None, 5])
+def test_service_reasons_for_unknown_rating_refused(service, rating_id):
+    assert not service.give_reasons(rating_id, ["slow"])
+
+
+def test_service_reasons_after_timeout_refused_and_sent_without(service, clock):
+    result = service.press(1, "touch")
+    clock.now += 20
+    assert not service.give_reasons(result.rating_id, ["slow"])
+    assert service.outbox.sendable_ratings(clock.now, 10)[0]["reasons"] == []
+
+
+def test_service_high_score_asks_no_reasons(service):
+    assert not service.press(2, "touch").ask_reasons
+
+
+def test_service_listeners_hear_ratings_and_state(service):
+    events: list[dict] = []
+    service.add_listener(events.append)
+    result = service.press(3, "button")
+    assert events == [{"type": "rated", "rating_id": result.rating_id, "score": 3, "source": "button",
+                       "ask_reasons": False, "cooldown_left_s": 5.0}]
+    before = service.screen_state()["state_version"]
+    service.apply_config(central_config(cooldown_s=2))
+    assert events[-1] == {"type": "state", "state_version": service.screen_state()["state_version"]}
+    assert events[-1]["state_version"] != before
+    service.remove_listener(events.append)
+    service.remove_listener(events.append)
+    service.apply_config(central_config())
+    assert len(events) == 2
+
+
+def test_service_broken_listener_does_not_stop_a_press(service):
+    def broken(event):
+        raise RuntimeError("screen gone")
+
+    heard: list[dict] = []
+    service.add_listener(broken)
+    service.add_listener(heard.append)
+    assert service.press(3, "touch").recorded
+    assert heard[0]["type"] == "rated"
+
+
+def test_service_sign_in_with_pin_puts_officer_on_duty(service):
+    events: list[dict] = []
+    service.add_listener(events.append)
+    assert service.sign_in(13, PIN_BINH) == SignInResult(True, None, 0, 5)
+    assert service.screen_state()["officer"]["id"] == 13
+    assert events[-1]["type"] == "state"
+    [event] = service.outbox.sendable_duty_events(10)
+    assert (event["officer_id"], event["action"]) == (13, "sign_in")
+    assert service.press(3, "touch").recorded
+    assert service.outbox.sendable_ratings(service._clock(), 1)[0]["officer_id"] == 13
+
+
+def test_service_sign_out_closes_the_desk(service):
+    assert service.sign_out(PIN_AN).ok
+    assert service.screen_state()["view"] == "closed"
+    assert [e["action"] for e in service.outbox.sendable_duty_events(10)] == ["sign_out"]
+    assert service.sign_out(PIN_AN) == SignInResult(False, "nobody_on_duty", 0, 5)
+
+
+def test_service_sign_out_with_another_listed_officers_pin(service):
+    assert service.sign_out(PIN_BINH).ok
+    assert service.outbox.sendable_duty_events(10)[0]["officer_id"] == 12
+
+
+def test_service_local_duty_holds_until_the_central_reports_a_change(service):
+    service.sign_in(13, PIN_BINH)
+    service.apply_config(central_config(cooldown_s=1))  # same on_duty as before: still officer 13
+    assert service.on_duty_officer_id() == 13
+    moved = central_config()
+    moved["on_duty"] = {"officer_id": 13, "since": "2026-11-27T02:00:00Z"}
+    service.apply_config(moved)
+    assert service.outbox.get_meta("duty") is None
+    assert service.on_duty_officer_id() == 13
+
+
+def test_service_local_duty_survives_restart(tmp_path, clock):
+    service = make(tmp_path, clock)
+    service.sign_in(13, PIN_BINH)
+    service.close()
+    service = make(tmp_path, clock, config=False)
+    assert service.on_duty_officer_id() == 13
+    service.close()
+
+
+@pytest.mark.parametrize("officer_id", [99, "12", True, None])
+def test_service_sign_in_unknown_officer(service, officer_id):
+    result = service.sign_in(officer_id, PIN_AN)
+    assert (result.ok, result.error) == (False, "unknown_officer")
+
+
+@pytest.mark.parametrize("pin", ["0000", "", None, 1234, "1234 ", "x" * 10000])
+def test_service_wrong_pin_counts_down(service, pin):
+    assert service.sign_in(12, pin) == SignInResult(False, "wrong_pin", 0, 4)
+    assert service.on_duty_officer_id() == 12
+    assert service.outbox.sendable_duty_events(10) == []
+
+
+def test_service_officer_without_pin_cannot_sign_in(tmp_path, clock):
+    config = central_config()
+    config["officers"][1]["pin_hash"] = None
+    service = make(tmp_path, clock, config)
+    assert service.sign_in(13, "").error == "wrong_pin"
+    service.close()
+
+
+def test_service_five_wrong_pins_lock_for_five_minutes_across_restart(tmp_path, clock):
+    service = make(tmp_path, clock)
+    results = [service.sign_in(13, "0000") for _ in range(5)]
+    assert [r.attempts_left for r in results[:4]] == [4, 3, 2, 1]
+    assert results[4] == SignInResult(False, "locked", 300, 0)
+    assert service.screen_state()["pin_locked_for_s"] == 300
+    service.close()
+    service = make(tmp_path, clock, config=False)
+    clock.now += 100
+    assert service.sign_in(13, PIN_BINH) == SignInResult(False, "locked", 200, 0)
+    assert service.sign_out(PIN_AN).error == "locked"
+    clock.now += 200
+    assert service.screen_state()["pin_locked_for_s"] == 0
+    assert service.sign_in(13, PIN_BINH).ok
+    service.close()
+
+
+def test_service_lock_never_longer_than_five_minutes_when_clock_jumps_back(service, clock):
+    for _ in range(5):
+        service.sign_in(13, "0000")
+    clock.now -= 86400
+    assert service.screen_state()["pin_locked_for_s"] == 300
+
+
+def test_service_photo_path(service, tmp_path):
+    assert service.photo_path(12) is None
+    assert service.photo_path("12") is None
+    config = central_config()
+    config["officers"][0]["photo_url"] = "/api/v1/officers/12/photo?v=1"
+    service.apply_config(config)
+    assert service.photos_wanted() == [(12, "/api/v1/officers/12/photo?v=1")]
+    service.store_photo(12, "/api/v1/officers/12/photo?v=1", b"\x89PNG....", "image/png")
+    assert service.photos_wanted() == []
+    assert service.photo_path(12).read_bytes() == b"\x89PNG...."
+    assert service.screen_state()["officer"]["photo_url"].startswith("/photos/12?v=")
+    config["officers"][0]["photo_url"] = None
+    service.apply_config(config)
+    service.forget_unlisted_photos()
+    assert service.photo_path(12) is None
+    assert service.screen_state()["officer"]["photo_url"] is None
+
+
+def test_service_waker_called_for_sendable_things(service):
+    woken: list[int] = []
+    service.set_waker(lambda: woken.append(1))
+    low = service.press(1, "touch")
+    assert woken == [], "a low score waits for its reasons"
+    service.give_reasons(low.rating_id, ["slow"])
+    assert woken == [1]

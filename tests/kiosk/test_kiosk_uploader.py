@@ -1,0 +1,204 @@
+"""kiosk/uploader.py: draining the outbox into the real central service, and waiting well when it cannot."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Iterator
+
+import pytest
+
+from kiosk.central import Central
+from kiosk.service import KioskService, local_now_iso
+from kiosk.uploader import Uploader, backoff_s
+
+from .kiosk_support import free_port, wait_for
+
+
+@pytest.fixture
+def kiosk(central, tmp_path) -> Iterator[tuple[KioskService, Uploader, int]]:
+    """A kiosk of its own on the running central service: its service, uploader (not started) and id."""
+    token, kiosk_id = central.add_kiosk(f"Uploader {uuid.uuid4().hex[:6]}")
+    service = KioskService.open(tmp_path / "kiosk")
+    uploader = Uploader(service, Central(central.url, token), retry_max_s=2)
+    yield service, uploader, kiosk_id
+    uploader.stop()
+    uploader.central.close()
+    service.close()
+
+
+def queue_ratings(service: KioskService, n: int, **fields) -> None:
+    for _ in range(n):
+        service.outbox.add_rating(score=fields.get("score", 3), officer_id=None, source="button",
+                                  created_at="2026-11-27T09:15:02.000+07:00", sendable_at=0, awaiting_reasons=False)
+
+
+def heartbeat_on_central(central, kiosk_id: int) -> dict:
+    [(raw,)] = central.query("SELECT last_heartbeat FROM kiosks WHERE id = ?", (kiosk_id,))
+    return json.loads(raw) if raw else {}
+
+
+def test_uploader_first_round_takes_config_photos_and_sends(kiosk, central):
+    service, uploader, kiosk_id = kiosk
+    assert service.screen_state()["view"] == "waiting"
+    uploader.round()
+    state = service.screen_state()
+    assert state["view"] == "idle" and state["desk"]["id"] == 1
+    assert state["officer"] is None or state["officer"]["photo_url"].startswith(f"/photos/{state['officer']['id']}?v=")
+    listed = service.config_snapshot()[0]["officers"]
+    assert all(service.photo_path(o["id"]) is not None for o in listed if o["photo_url"])
+    assert service.press(3, "touch").recorded and service.press(2, "button").recorded
+    uploader.round()
+    assert central.rating_counts(kiosk_id) == (2, 2, 2)
+    assert service.pending_count() == 0
+    meta = service.outbox.all_meta()
+    assert meta["central"] == "ok"
+    assert {"last_upload", "last_config", "last_heartbeat"} <= set(meta)
+    assert abs(meta["clock_offset_s"]) < 5
+    beat = heartbeat_on_central(central, kiosk_id)
+    assert beat["version"] == "0.1.0" and beat["outbox_depth"] == 0 and beat["last_seq"] == 0
+
+
+def test_uploader_batches_of_500_oldest_first(kiosk, central):
+    service, uploader, kiosk_id = kiosk
+    queue_ratings(service, 1203)
+    sent: list[list[int]] = []
+    post = uploader.central.post_ratings
+    uploader.central.post_ratings = lambda items: (sent.append([i["seq"] for i in items]), post(items))[1]
+    uploader.round()
+    assert [len(b) for b in sent] == [500, 500, 203]
+    assert sum(sent, []) == list(range(1, 1204))
+    assert central.rating_counts(kiosk_id) == (1203, 1203, 1203)
+    assert service.pending_count() == 0
+
+
+def test_uploader_rejected_rating_set_aside_and_reported(kiosk, central):
+    service, uploader, kiosk_id = kiosk
+    queue_ratings(service, 2)
+    service.outbox.add_rating(score=1, officer_id=None, source="touch", created_at="not a time",
+                              sendable_at=0, awaiting_reasons=False)
+    uploader.round()
+    assert central.rating_counts(kiosk_id)[0] == 2
+    [rejected] = service.outbox.rejected_ratings()
+    assert rejected["seq"] == 3 and rejected["error"]["code"] == "invalid_time"
+    uploader._next_heartbeat = 0
+    uploader.round()
+    assert heartbeat_on_central(central, kiosk_id)["rejected"] == 1
+    assert service.outbox.counts()["rejected"] == 1, "never silently deleted"
+
+
+def test_uploader_splits_a_request_the_server_refuses_to_find_the_bad_item(kiosk, central):
+    service, uploader, kiosk_id = kiosk
+    queue_ratings(service, 5)
+    # An id that is no UUID makes the whole request 400 on the central service.
+    service.outbox._write(lambda conn: conn.execute("UPDATE ratings SET uuid = 'not-a-uuid' WHERE seq = 4"))
+    uploader.round()
+    assert central.rating_counts(kiosk_id)[0] == 4
+    [rejected] = service.outbox.rejected_ratings()
+    assert rejected["seq"] == 4 and rejected["error"]["code"] == "invalid_id"
+    assert service.pending_count() == 0
+
+
+def test_uploader_wrong_token_deletes_nothing(central, tmp_path):
+    service = KioskService.open(tmp_path)
+    queue_ratings(service, 3)
+    uploader = Uploader(service, Central(central.url, "wrong-token"), retry_max_s=4)
+    delay = uploader.round()
+    assert 0 < delay <= 4
+    assert service.outbox.get_meta("central") == "unauthorized"
+    assert service.pending_count() == 3
+    service.close()
+
+
+def test_uploader_central_down_backs_off_up_to_the_cap(tmp_path):
+    service = KioskService.open(tmp_path)
+    uploader = Uploader(service, Central(f"http://127.0.0.1:{free_port()}", "t", timeout_s=1),
+                        retry_max_s=8, rng=lambda: 1.0)
+    delays = [uploader.round() for _ in range(6)]
+    assert delays == [1, 2, 4, 8, 8, 8]
+    assert service.outbox.get_meta("central") == "unreachable"
+    assert "ConnectionError" in service.outbox.get_meta("central_error")
+    service.close()
+
+
+def test_uploader_honours_retry_after(canned, tmp_path):
+    canned.answer(503, {"error": {"code": "maintenance", "message": "Back soon."}}, **{"Retry-After": "45"})
+    service = KioskService.open(tmp_path)
+    uploader = Uploader(service, Central(canned.url, "t"), retry_max_s=2)
+    assert uploader.round() == 45
+    canned.answer(429, {"error": {"code": "slow_down", "message": "Slow down."}}, **{"Retry-After": "99999"})
+    assert uploader.round() == 600, "at most ten minutes, whatever the server says"
+    service.close()
+
+
+def test_uploader_partial_answer_settles_what_it_names_and_waits(canned, tmp_path):
+    from .kiosk_support import central_config
+
+    service = KioskService.open(tmp_path)
+    service.apply_config(central_config(), etag="test-1")
+    queue_ratings(service, 3)
+    first = service.outbox.sendable_ratings(9e12, 1)[0]["id"]
+    canned.answer(200, {"accepted": [first], "duplicates": [], "rejected": []})
+    uploader = Uploader(service, Central(canned.url, "t"), retry_max_s=2)
+    uploader._config_stale = False
+    assert uploader.round() <= 2
+    assert service.pending_count() == 2
+    assert "left 2 of 3 items unanswered" in service.outbox.get_meta("central_error")
+    service.close()
+
+
+def test_uploader_bad_config_keeps_the_old_one(canned, tmp_path):
+    from .kiosk_support import central_config
+
+    service = KioskService.open(tmp_path)
+    service.apply_config(central_config())
+    canned.answer(200, {"config_version": "x", "scale": "three"}, ETag='"x"')
+    uploader = Uploader(service, Central(canned.url, "t"), retry_max_s=2)
+    assert uploader.round() <= 2
+    assert service.config_snapshot()[0]["config_version"] == "test-1"
+    assert "cannot be used" in service.outbox.get_meta("central_error")
+    service.close()
+
+
+def test_uploader_duty_events_sent_and_config_follows(kiosk, central):
+    service, uploader, _ = kiosk
+    uploader.round()
+    officer = service.config_snapshot()[0]["officers"][-1]
+    # A second ago, whatever today is: the central service applies it as the desk's duty from now on.
+    service.outbox.add_duty_event(officer["id"], "sign_in", local_now_iso(time.time() - 1),
+                                  {"duty": {"officer_id": officer["id"], "config_on_duty": "before"}})
+    assert service.on_duty_officer_id() == officer["id"]
+    uploader._next_heartbeat = 0
+    uploader.round()
+    assert service.outbox.sendable_duty_events(10) == []
+    config = service.config_snapshot()[0]
+    assert config["on_duty"]["officer_id"] == officer["id"], "the heartbeat saw a new config_version"
+    assert service.outbox.get_meta("duty") is None, "the central config now says who is on duty"
+
+
+def test_uploader_thread_sends_soon_after_a_press_and_stops(kiosk, central):
+    service, uploader, kiosk_id = kiosk
+    uploader.start()
+    wait_for(lambda: service.screen_state()["view"] == "idle", 30, "the first config")
+    assert service.press(3, "touch").recorded
+    wait_for(lambda: central.rating_counts(kiosk_id)[0] == 1, 10, "the rating on the central service")
+    uploader.stop()
+    assert not uploader.is_alive()
+
+
+def test_uploader_waits_for_a_low_score_reasons_timeout(kiosk):
+    service, uploader, _ = kiosk
+    uploader.retry_max_s = 60
+    uploader.round()
+    assert service.press(1, "touch").ask_reasons
+    delay = uploader.round()
+    timeout = service.config_snapshot()[0]["settings"]["reasons_timeout_s"]
+    assert timeout - 5 < delay <= timeout + 0.1
+    assert service.pending_count() == 1
+
+
+@pytest.mark.parametrize("failures, cap, rng, expected", [
+    (1, 60, 0.0, 0.5), (1, 60, 1.0, 1.0), (3, 60, 1.0, 4.0), (7, 60, 1.0, 60.0), (500, 60, 0.5, 45.0),
+])
+def test_backoff_doubles_with_jitter_up_to_cap(failures, cap, rng, expected):
+    assert backoff_s(failures, cap, lambda: rng) == expected
