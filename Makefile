@@ -1,6 +1,7 @@
 # Hài Lòng: the two commands of the README.
 #   make run   start the central service on SQLite with a demo province
 #   make test  run the whole test suite (SQLite and PostgreSQL)
+#   make test-at WHEN="2027-01-01 02:00 +07:00"  the same suite with the clock moved to WHEN
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -10,7 +11,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test bench translations chromium shellcheck clean
+.PHONY: run test test-at bench translations chromium shellcheck clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,13 @@ run: $(VENV)/.installed-run translations
 
 test: $(VENV)/.installed-test translations chromium shellcheck
 	$(PY) -m pytest -q
+
+# No test may depend on the date or the hour: every Python process of the run reads a
+# clock moved to WHEN, which `date -d` understands (tests/moved_clock/sitecustomize.py).
+test-at: $(VENV)/.installed-test translations chromium shellcheck
+	@test -n "$(WHEN)" || { echo 'make test-at WHEN="2027-01-01 02:00 +07:00"'; exit 2; }
+	HAILONG_CLOCK_OFFSET_S=$$(( $$(date -d "$(WHEN)" +%s) - $$(date +%s) )) PYTHONPATH=tests/moved_clock \
+	  $(PY) -m pytest -q -W ignore::pytest.PytestAssertRewriteWarning
 
 bench: $(VENV)/.installed-test chromium
 	$(PY) bench/ingest.py

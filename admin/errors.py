@@ -1,6 +1,6 @@
 """One place for errors: JSON under ``/api/``, an HTML page elsewhere.
 
-Every API error has the body of PROTOCOL.md §2:
+Every API error has the body of docs/protocol.md §2:
 ``{"error": {"code": "...", "message": "..."}}``.
 """
 from __future__ import annotations

@@ -170,7 +170,7 @@ class DutyPeriod(db.Model):
 
 
 class Reason(db.Model):
-    """A reason a citizen can give for a low score (PROTOCOL.md §1)."""
+    """A reason a citizen can give for a low score (docs/protocol.md §1)."""
 
     __tablename__ = "reasons"
 
@@ -196,7 +196,7 @@ class Rating(db.Model):
 
     ``day`` is the local date the rating counts for in reports: from the
     kiosk's ``created_at``, or from ``received_at`` when the kiosk's clock is
-    flagged as wrong (PROTOCOL.md §3).
+    flagged as wrong (docs/protocol.md §3).
     """
 
     __tablename__ = "ratings"

@@ -1,6 +1,6 @@
 """The rating scale, the reasons and the kiosk timings: central configuration.
 
-Defaults are those of PROTOCOL.md §1. They live in the ``settings`` and
+Defaults are those of docs/protocol.md §1. They live in the ``settings`` and
 ``reasons`` tables so a deployment can change them; ``load_scale`` and
 ``load_kiosk_settings`` always return a complete, valid value.
 """

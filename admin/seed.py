@@ -49,7 +49,7 @@ class DemoUnit:
 
 
 # Parents come before children, and the first unit with desks is xã Mai Trung,
-# so its first desk gets id 1 (PROTOCOL.md §3).
+# so its first desk gets id 1 (docs/protocol.md §3).
 DEMO_UNITS = (
     DemoUnit("Tỉnh Bắc Giang", "province", None),
     DemoUnit("Huyện Hiệp Hoà", "district", "Tỉnh Bắc Giang"),

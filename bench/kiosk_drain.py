@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 from kiosk.central import Central  # noqa: E402
 from kiosk.service import KioskService  # noqa: E402
 from kiosk.uploader import Uploader  # noqa: E402
-from kiosk_support import CentralProcess  # noqa: E402
+from tests.kiosk.kiosk_support import CentralProcess  # noqa: E402
 
 
 def main() -> None:

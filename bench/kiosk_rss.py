@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from kiosk_support import CentralProcess, KioskProcess, wait_for  # noqa: E402
+from tests.kiosk.kiosk_support import CentralProcess, KioskProcess, wait_for  # noqa: E402
 
 
 def memory_mb(pid: int) -> dict[str, float]:

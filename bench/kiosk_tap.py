@@ -28,9 +28,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from kiosk_support import KioskProcess, central_config, free_port, open_service  # noqa: E402
+from tests.kiosk.kiosk_support import KioskProcess, central_config, free_port, open_service  # noqa: E402
 
 TAP_TARGET_MS = 100
 GPIO_TARGET_MS = 150

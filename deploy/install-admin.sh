@@ -56,7 +56,8 @@ ensure_system_user "$USER_NAME" /var/lib/hailong-admin
 put_dir 0700 "$USER_NAME:$USER_NAME" /var/lib/hailong-admin
 
 say "== Phiên bản mới / New release"
-rel=$(stage_release "$APP" "$SRC" "" admin deploy systemd requirements.txt)
+# docs/ holds the API contract that the service serves at /api/v1/openapi.json.
+rel=$(stage_release "$APP" "$SRC" "" admin deploy docs systemd requirements.txt)
 # Translations are compiled here (.mo files are not in git); Flask wants an instance folder.
 "$rel/venv/bin/pybabel" -q compile -d "$rel/admin/translations"
 mkdir -p "$rel/instance"

@@ -1,4 +1,4 @@
-"""The kiosk's HTTP client for the central service (PROTOCOL.md §2).
+"""The kiosk's HTTP client for the central service (docs/protocol.md §2).
 
 Every failure is one of three exceptions the uploader acts on:
 ``Unauthorized`` (401: the token is wrong or revoked), ``Refused`` (the

@@ -1,4 +1,4 @@
-"""The kiosk's configuration: a TOML file, overridden by the environment (PROTOCOL.md §3).
+"""The kiosk's configuration: a TOML file, overridden by the environment (docs/protocol.md §3).
 
 Every problem is a ``ConfigError`` whose message is one sentence, Vietnamese
 then English, naming the file (or environment variable) and the key, so a
@@ -47,7 +47,7 @@ class KioskConfig:
     threads: int = 8
     # Seconds one HTTP request to the central service may take.
     timeout_s: float = 15.0
-    # Longest wait between tries while the central service does not answer (PROTOCOL.md §4: 60).
+    # Longest wait between tries while the central service does not answer (docs/protocol.md §4: 60).
     retry_max_s: float = 60.0
     # Ratings per upload request (the central service takes at most 500).
     batch_size: int = 500

@@ -97,12 +97,9 @@ class Outbox:
 
     def add_rating(
         self, *, score: int, officer_id: int | None, source: str, created_at: str,
-        sendable_at: float, awaiting_reasons: bool, extra_meta: dict[str, Any] | None = None,
+        sendable_at: float, awaiting_reasons: bool,
     ) -> tuple[str, int]:
-        """Store a new rating with the next ``seq``; returns its UUID and seq.
-
-        ``extra_meta`` is written in the same transaction (the press's cool-down mark).
-        """
+        """Store a new rating with the next ``seq``; returns its UUID and seq."""
         rating_id = new_id()
 
         def work(conn: sqlite3.Connection) -> int:
@@ -112,7 +109,7 @@ class Outbox:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (rating_id, seq, score, officer_id, source, created_at, sendable_at, int(awaiting_reasons)),
             )
-            _set_meta(conn, {"last_seq": seq, **(extra_meta or {})})
+            _set_meta(conn, {"last_seq": seq})
             return seq
 
         return rating_id, self._write(work)
@@ -132,7 +129,7 @@ class Outbox:
         return self._write(work)
 
     def sendable_ratings(self, now: float, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` pending ratings that may be sent, oldest first, as PROTOCOL.md §2 items."""
+        """Up to ``limit`` pending ratings that may be sent, oldest first, as docs/protocol.md §2 items."""
         rows = self._read(
             "SELECT uuid, seq, score, officer_id, reasons, source, created_at FROM ratings"
             " WHERE state = 'pending' AND (sendable_at <= ? OR sendable_at > ?) ORDER BY seq LIMIT ?",
@@ -179,7 +176,7 @@ class Outbox:
         return event_id
 
     def sendable_duty_events(self, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` pending duty events, oldest first, as PROTOCOL.md §2 items."""
+        """Up to ``limit`` pending duty events, oldest first, as docs/protocol.md §2 items."""
         rows = self._read(
             "SELECT uuid, officer_id, action, at FROM duty_events WHERE state = 'pending' ORDER BY added LIMIT ?",
             (limit,),

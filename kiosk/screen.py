@@ -7,11 +7,12 @@ server-sent events on ``/events``, which waitress flushes chunk by chunk.
 
 When the pins are mocked (``GPIOZERO_PIN_FACTORY=mock``), and only then,
 ``POST /dev/press/<score>`` and the small page ``/dev`` press the mock
-buttons, so the whole GPIO path can be tried from outside (PROTOCOL.md §4).
+buttons, so the whole GPIO path can be tried from outside (docs/protocol.md §4).
 """
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import queue
 import threading
@@ -33,6 +34,12 @@ SCORE_MAX = 10
 MAX_STREAMS = 4
 # Events a slow page may fall behind by before its stream is told to re-fetch /state.
 STREAM_BACKLOG = 64
+# The screen's own font (static/fonts/) changes only with a new kiosk release: a day in
+# Chromium's cache, then revalidated. The CSS and the script are revalidated on every load.
+FONT_MAX_AGE = 86400
+
+# Python's own table has no .woff2; without this the type would depend on the machine's /etc/mime.types.
+mimetypes.add_type("font/woff2", ".woff2")
 
 # Code and sentence (Vietnamese / English) for each status when a view gives none.
 STATUS_ERRORS: dict[int, tuple[str, str]] = {
@@ -92,6 +99,15 @@ def checked_pin(body: dict[str, Any]) -> str:
 
 def pins_are_mocked() -> bool:
     return os.environ.get("GPIOZERO_PIN_FACTORY", "").strip().lower() == "mock"
+
+
+class KioskFlask(Flask):
+    """Flask with a cache lifetime for the screen's font files (``FONT_MAX_AGE``)."""
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        if filename and filename.endswith(".woff2"):
+            return FONT_MAX_AGE
+        return super().get_send_file_max_age(filename)
 
 
 class EventStreams:
@@ -170,7 +186,7 @@ def create_app(
     keepalive_s: float = 15.0,
 ) -> Flask:
     """The touch screen's Flask app over ``service``; ``buttons`` (a ``Buttons``) serves ``/dev/press``."""
-    app = Flask(__name__)
+    app = KioskFlask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.ensure_ascii = False
     streams = EventStreams(service, keepalive_s)
@@ -192,7 +208,7 @@ def create_app(
 
     @app.after_request
     def headers(response: Response) -> Response:
-        # Nothing from elsewhere, ever (DESIGN.md principle 4); and the state is never cached.
+        # Nothing from elsewhere, ever (docs/architecture.md, principle 4); and the state is never cached.
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -204,7 +220,7 @@ def create_app(
 
     @app.get("/")
     def page():
-        """The touch screen; static.js fills it from /state."""
+        """The touch screen; its script (static/screen/, ES modules) fills it from /state."""
         return render_template("screen.html")
 
     @app.get("/state")
@@ -274,7 +290,7 @@ def create_app(
 
 
 def register_dev(app: Flask, service: KioskService, buttons: Any) -> None:
-    """``/dev`` and ``POST /dev/press/<score>``: only for mocked pins (PROTOCOL.md §4)."""
+    """``/dev`` and ``POST /dev/press/<score>``: only for mocked pins (docs/protocol.md §4)."""
 
     @app.post("/dev/press/<int:score>")
     def dev_press(score: int):

@@ -61,12 +61,12 @@ Listener = Callable[[dict[str, Any]], None]
 
 
 def local_now_iso(at: float) -> str:
-    """Unix time ``at`` as the kiosk's local time with its offset (PROTOCOL.md §2 ``created_at``)."""
+    """Unix time ``at`` as the kiosk's local time with its offset (docs/protocol.md §2 ``created_at``)."""
     return datetime.fromtimestamp(at).astimezone().isoformat(timespec="milliseconds")
 
 
 def check_central_config(config: Any) -> dict[str, Any]:
-    """``config`` if it has the shape the kiosk relies on (PROTOCOL.md §2); else ``ValueError``."""
+    """``config`` if it has the shape the kiosk relies on (docs/protocol.md §2); else ``ValueError``."""
     if not isinstance(config, dict):
         raise ValueError("the config is not a JSON object")
     scale = config.get("scale")

@@ -5,7 +5,7 @@ events, then ratings in batches of up to 500, oldest first, fetches changed
 officer photos, and sends a heartbeat every ``heartbeat_s``. A rating is
 deleted only once the server acknowledged it; rejected ones are set aside.
 
-Timing (PROTOCOL.md §4): a press wakes the thread at once, so a rating goes
+Timing (docs/protocol.md §4): a press wakes the thread at once, so a rating goes
 out within a second while the central service answers. After a failure the
 thread waits with exponential backoff and jitter, never longer than
 ``retry_max_s`` (60 s), and presses do not shorten the wait, so a thousand
@@ -210,7 +210,7 @@ class Uploader(threading.Thread):
             self.service.store_photo(officer_id, url, data, content_type)
 
     def heartbeat_body(self) -> dict[str, Any]:
-        """The heartbeat of PROTOCOL.md §2 from the outbox's state now."""
+        """The heartbeat of docs/protocol.md §2 from the outbox's state now."""
         counts = self.outbox.counts()
         return {
             "version": __version__,

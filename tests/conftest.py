@@ -22,6 +22,8 @@ def pytest_configure(config):
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's Chromium as root in a container, on a machine whose network reaches no Google service.
+BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,7 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+            args=BROWSER_ARGS,
         )
         yield browser
         browser.close()

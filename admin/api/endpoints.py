@@ -5,7 +5,11 @@ domain functions and commit once, so a failure anywhere stores nothing.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Response, g, request
 from sqlalchemy.exc import IntegrityError
@@ -35,17 +39,46 @@ HEARTBEAT_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
+def conditional(etag: str, answer: Callable[[], Response]) -> Response:
+    """304 when If-None-Match holds ``etag``, else ``answer()``; with the ETag either way.
+
+    Only If-None-Match, as the contract documents: Werkzeug's ``make_conditional``
+    also answers If-Match, with a 412 that carries the body instead of a JSON error.
+    """
+    response = Response(status=304) if etag in request.if_none_match else answer()
+    response.set_etag(etag)
+    return response
+
+
+# The contract of this API, in the repository (and in every release) beside the admin package.
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+@functools.cache
+def openapi_document() -> tuple[bytes, str]:
+    """docs/openapi.json as served, and its ETag; read once, as it changes only with a release."""
+    data = OPENAPI_PATH.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()[:20]
+
+
+@bp.get("/openapi.json")
+def openapi():
+    # Public, like the contract it is: a kiosk, a tester or a client generator needs no token.
+    data, etag = openapi_document()
+    response = conditional(etag, lambda: Response(data, mimetype="application/json"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.get("/kiosk/config")
 @kiosk_auth()
 def kiosk_config():
     now = utcnow()
     config = build_config(current_kiosk(), now)
     version = config_version(config)
-    if version in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = json_io.response({"config_version": version, "server_time": iso_utc(now), **config})
-    response.set_etag(version)
+    response = conditional(
+        version, lambda: json_io.response({"config_version": version, "server_time": iso_utc(now), **config})
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -62,10 +95,10 @@ def officer_photo(officer_id: int):
     )
     if photo is None:
         raise ApiError(404, "not_found", "This kiosk lists no photo for that officer.")
-    response = Response(photo.data, mimetype=photo.content_type)
-    response.set_etag(f"{officer_id}-{int(photo.updated_at.timestamp())}")
+    etag = f"{officer_id}-{int(photo.updated_at.timestamp())}"
+    response = conditional(etag, lambda: Response(photo.data, mimetype=photo.content_type))
     response.headers["Cache-Control"] = "private, max-age=86400"
-    return response.make_conditional(request)
+    return response
 
 
 # Tries of one batch when another request stores one of its UUIDs at the same moment.

@@ -18,7 +18,7 @@ def insert_new(table: Table, rows: list[dict[str, Any]]) -> dict[str, int]:
     are serialized, so nothing can slip in between. On PostgreSQL another
     transaction can insert the same UUID in between: this one then fails
     with ``IntegrityError`` on the unique index and the caller runs the
-    batch again, when the look-up finds the row (``api.store_batch``).
+    batch again, when the look-up finds the row (``endpoints.store_batch``).
     """
     if not rows:
         return {}

@@ -1,4 +1,4 @@
-"""The configuration a kiosk needs to run offline (PROTOCOL.md §2, GET /kiosk/config)."""
+"""The configuration a kiosk needs to run offline (docs/protocol.md §2, GET /kiosk/config)."""
 from __future__ import annotations
 
 import hashlib

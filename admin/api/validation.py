@@ -213,7 +213,7 @@ def prepare_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime) ->
     """Validate a batch of wire-format ratings from ``kiosk``; reads, never writes.
 
     Raises ``ApiError`` (400) when an item lacks a string UUID ``id``: that makes
-    the whole request malformed (PROTOCOL.md §2). Everything else about an
+    the whole request malformed (docs/protocol.md §2). Everything else about an
     item is reported per item.
     """
     ctx = kiosk_context(kiosk, received_at)

@@ -19,7 +19,7 @@ from ..errors import ApiError
 
 @dataclass
 class BatchResult:
-    """The answer of PROTOCOL.md §2: every id in exactly one of the three lists."""
+    """The answer of docs/protocol.md §2: every id in exactly one of the three lists."""
 
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)

@@ -82,7 +82,7 @@ def officer_report(start: date, end: date, unit_id: int | None = None) -> list[O
 
 
 def report_columns(scale: Scale) -> list[str]:
-    """The report's columns, in the order PROTOCOL.md §3 fixes."""
+    """The report's columns, in the order docs/protocol.md §3 fixes."""
     return [
         "officer_id",
         "officer_code",

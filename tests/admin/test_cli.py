@@ -1,4 +1,4 @@
-"""Operator commands (PROTOCOL.md §3), good and bad arguments, as an operator sees them."""
+"""Operator commands (docs/protocol.md §3), good and bad arguments, as an operator sees them."""
 from __future__ import annotations
 
 import json

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import time
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +19,7 @@ import requests
 from ..kiosk.kiosk_support import free_port, open_service
 from .deploy_support import Machine, checkout, need, wheelhouse
 
-PARTS = ("admin", "deploy", "systemd", "requirements.txt")
+PARTS = ("admin", "deploy", "docs", "systemd", "requirements.txt")
 
 
 def test_deploy_admin_install_twice(tmp_path):
@@ -41,6 +41,9 @@ def test_deploy_admin_install_twice(tmp_path):
         assert len(settings["ADMIN_SECRET_KEY"]) >= 60
         for p in (port, port + 1):
             assert requests.get(f"http://127.0.0.1:{p}/readyz", timeout=5).json()["database"] == "ok"
+        # The release carries the API contract, which the service serves.
+        contract = requests.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5)
+        assert contract.content == (src / "docs/openapi.json").read_bytes()
         site = (machine.root / "etc/nginx/sites-available/hailong.conf").read_text()
         assert f"server 127.0.0.1:{port} " in site and f"server 127.0.0.1:{port + 1} " in site
         assert "server_name danhgia.example.gov.vn;" in site and "client_max_body_size 1m;" in site
@@ -99,7 +102,8 @@ def test_deploy_admin_backup_and_restore_into_new_database(tmp_path, postgres):
         backups.mkdir()
         stale = backups / f"{name}-20200101-000000.dump"
         stale.write_text("old")
-        os.utime(stale, (time.time() - 30 * 86400,) * 2)
+        # As old as its name says: past the retention whatever the clock reads.
+        os.utime(stale, (datetime(2020, 1, 1, tzinfo=timezone.utc).timestamp(),) * 2)
         # runuser is a stand-in; pg_dump, psql and pg_restore are real.
         env = {**postgres, "ROOT": ""}
         done = machine.run(src / "deploy/backup-admin.sh", "--db", name, "--dir", str(backups), "--keep-days", "14",

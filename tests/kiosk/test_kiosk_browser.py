@@ -8,7 +8,6 @@ not installed; under CI=true that is a failure.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -23,29 +22,23 @@ from kiosk.config import GpioConfig
 from kiosk.screen import create_app
 from kiosk.service import KioskService
 
-from .kiosk_support import PIN_BINH, ROOT, central_config, free_port, open_service, serving, stored_ratings
+from .kiosk_support import PIN_BINH, central_config, free_port, open_service, serving, stored_ratings
+from .screen_support import (
+    LANDSCAPE,
+    LAYOUT_PROBLEMS,
+    LONG_REASONS,
+    PORTRAIT,
+    enter_pin,
+    fonts_ready,
+    long_names_config,
+    long_press,
+    open_page,
+    portrait_photo,
+    shot,
+    view,
+)
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = ROOT / "test-artifacts" / "kiosk"
-LANDSCAPE = {"width": 800, "height": 480}
-PORTRAIT = {"width": 720, "height": 1280}
-# The smallest comfortable touch target, in CSS pixels.
-TOUCH = 44
-LONG_PRESS_MS = 2100
-
-FIVE_LEVELS = {
-    "levels": [
-        {"score": 1, "label": {"vi": "Rất không hài lòng", "en": "Very dissatisfied"}},
-        {"score": 2, "label": {"vi": "Không hài lòng", "en": "Dissatisfied"}},
-        {"score": 3, "label": {"vi": "Bình thường", "en": "Neither"}},
-        {"score": 4, "label": {"vi": "Hài lòng", "en": "Satisfied"}},
-        {"score": 5, "label": {"vi": "Rất hài lòng", "en": "Very satisfied"}},
-    ],
-    "satisfied_from": 4,
-    "ask_reasons_at_or_below": 2,
-}
-
 
 @dataclass
 class Kiosk:
@@ -77,19 +70,6 @@ def kiosk(tmp_path) -> Iterator[Kiosk]:
         factory.reset()
 
 
-def open_page(browser, url: str, viewport: dict[str, int] = LANDSCAPE, *, clock: bool = False):
-    """The kiosk's page on a touch screen, its console errors collected in ``page.errors``."""
-    context = browser.new_context(viewport=viewport, has_touch=True, locale="vi-VN")
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    if clock:
-        page.clock.install()
-    page.goto(url)
-    return page
-
-
 @pytest.fixture
 def page(browser, kiosk):
     page = open_page(browser, kiosk.url)
@@ -97,34 +77,6 @@ def page(browser, kiosk):
     yield page
     assert page.errors == []
     page.context.close()
-
-
-def view(page, name: str, timeout: float = 10_000):
-    """Wait until the screen shows view ``name``; its root element."""
-    root = page.locator(f'[data-view="{name}"]')
-    root.wait_for(state="visible", timeout=timeout)
-    return root
-
-
-def long_press(page, hold_ms: int = LONG_PRESS_MS) -> None:
-    """Hold a finger on the desk's name (the PIN pad's spot) on a page opened with ``clock=True``."""
-    box = page.locator('[data-action="open-pad"]').bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.clock.run_for(hold_ms)
-    page.mouse.up()
-
-
-def enter_pin(page, pin: str) -> None:
-    for digit in pin:
-        page.locator(f'[data-key="{digit}"]').tap()
-    page.locator('[data-action="pin-ok"]').tap()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    page.screenshot(path=str(ARTIFACTS / f"{size['width']}x{size['height']}-{name}.png"))
 
 
 def test_browser_each_level_thanks_and_is_stored(page, kiosk):
@@ -360,60 +312,10 @@ def test_browser_forbids_zoom_selection_context_menu_and_scrolling(page):
     assert page.evaluate("() => [scrollX, scrollY]") == [0, 0]
 
 
-LAYOUT_PROBLEMS = """() => {
-  const problems = [];
-  const vw = innerWidth, vh = innerHeight;
-  const shown = (el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
-  };
-  const name = (el) => el.tagName + (el.className && typeof el.className === "string" ? "." + el.className : "")
-    + (el.dataset.score ? "[" + el.dataset.score + "]" : "") + " '" + el.textContent.trim().slice(0, 30) + "'";
-  if (document.documentElement.scrollHeight > vh || document.documentElement.scrollWidth > vw) problems.push("page scrolls");
-  const boxes = [];
-  // The PIN pad covers the whole screen: what is under it does not count.
-  const scope = document.querySelector("[data-panel]:not([hidden])") || document.body;
-  for (const el of scope.querySelectorAll("*")) {
-    if (el.closest("svg") || !shown(el)) continue;
-    const r = el.getBoundingClientRect();
-    if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1) problems.push("off screen: " + name(el));
-    const p = el.parentElement.getBoundingClientRect();
-    if (r.left < p.left - 1 || r.top < p.top - 1 || r.right > p.right + 1 || r.bottom > p.bottom + 1)
-      problems.push("sticks out of its box: " + name(el));
-    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    const ellipsis = getComputedStyle(el).textOverflow === "ellipsis";
-    if (text && el.clientWidth && !ellipsis && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1))
-      problems.push("clipped: " + name(el));
-    if (el.tagName === "BUTTON") {
-      if (r.width < TOUCH || r.height < TOUCH) problems.push(`too small (${r.width}x${r.height}): ` + name(el));
-      for (const [other, o] of boxes) {
-        if (r.left < o.right - 1 && o.left < r.right - 1 && r.top < o.bottom - 1 && o.top < r.bottom - 1)
-          problems.push("overlap: " + name(el) + " / " + name(other));
-      }
-      boxes.push([el, r]);
-    }
-  }
-  return problems;
-}""".replace("TOUCH", str(TOUCH))
-
-
 def assert_fits(page, what: str) -> None:
+    fonts_ready(page)
     shot(page, what)
     assert page.evaluate(LAYOUT_PROBLEMS) == [], what
-
-
-def portrait_photo() -> bytes:
-    """A small JPEG of a head and shoulders, as an officer's photo from the central service."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (240, 300), "#9fb4c7")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((75, 50, 165, 150), fill="#e0b48f")
-    draw.rectangle((40, 190, 200, 300), fill="#1f3a5f")
-    draw.ellipse((40, 160, 200, 240), fill="#1f3a5f")
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
@@ -453,13 +355,13 @@ def test_browser_every_view_fits_the_touch_displays(browser, kiosk, viewport):
     page.context.close()
 
 
+# True when the element shows all of its text (a line-clamped name hides the rest behind an ellipsis).
+SHOWN_WHOLE = "el => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1"
+
+
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
 def test_browser_five_levels_and_long_names_fit(browser, kiosk, viewport):
-    config = central_config(cooldown_s=0, thanks_s=0.5)
-    config["scale"] = FIVE_LEVELS
-    config["desk"]["name"] = "Quầy 12 — Đất đai, xây dựng, tài nguyên và môi trường, giao thông vận tải"
-    config["officers"][0]["name"] = "Tôn Nữ Hoàng Thị Phương Nguyễn Ngọc Khánh Linh"
-    config["officers"][0]["title"] = "Phó trưởng phòng Tài nguyên và Môi trường kiêm công chức địa chính"
+    config = long_names_config(cooldown_s=0, thanks_s=0.5, reasons_timeout_s=600)
     kiosk.service.apply_config(config)
     page = open_page(browser, kiosk.url, viewport)
     view(page, "idle")
@@ -470,8 +372,24 @@ def test_browser_five_levels_and_long_names_fit(browser, kiosk, viewport):
     colours = page.evaluate("() => [...document.querySelectorAll('[data-score]')].map(b => b.style.getPropertyValue('--c'))")
     assert len(set(colours)) == 5
     assert_fits(page, "idle-5-levels-long-names")
+    # The long desk, name and title wrap or shrink: the citizen reads them whole, no ellipsis.
+    for text in ("#desk-name", "#unit-name", "#officer-name", "#officer-title"):
+        assert page.locator(text).evaluate(SHOWN_WHOLE), text
+    page.locator('[data-action="language"]').tap()
+    assert_fits(page, "idle-5-levels-long-names-en")
     page.locator('[data-score="2"]').tap()
     view(page, "reasons")
+    # Every reason chosen: bold words are the widest.
+    for reason in LONG_REASONS:
+        page.locator(f'[data-reason="{reason["code"]}"]').tap()
+    assert_fits(page, "reasons-long-en")
+    page.locator('[data-action="language"]').tap()
+    assert page.locator('[data-reason="unclear"]').inner_text() == LONG_REASONS[2]["label"]["vi"]
+    assert_fits(page, "reasons-long")
+    for reason in LONG_REASONS[:3]:
+        page.locator(f'[data-reason="{reason["code"]}"]').tap()
+    assert_fits(page, "reasons-long-some")
+    assert page.errors == []
     page.context.close()
 
 

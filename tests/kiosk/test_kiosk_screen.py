@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -63,9 +64,11 @@ def test_screen_page_has_the_hooks_and_nothing_from_elsewhere(client):
     assert 'data-action="send-reasons"' in html
     assert 'data-action="open-pad"' in html
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-    for path in ("/static/screen.js", "/static/screen.css", "/static/favicon.svg"):
+    modules = [f"/static/screen/{p.name}" for p in Path(client.application.static_folder, "screen").glob("*.js")]
+    assert "/static/screen/main.js" in modules
+    for path in (*modules, "/static/screen.css", "/static/favicon.svg"):
         assert client.get(path).status_code == 200
-    script = client.get("/static/screen.js").get_data(as_text=True)
+    script = "".join(client.get(path).get_data(as_text=True) for path in modules)
     style = client.get("/static/screen.css").get_data(as_text=True)
     # Addresses elsewhere: in src/href, in CSS url() and @import, or in what the script fetches.
     assert not re.search(r'(src|href)="(https?:)?//', html)

@@ -14,7 +14,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# The reasons of PROTOCOL.md §1, frozen here as this revision wrote them.
+# The reasons of docs/protocol.md §1, frozen here as this revision wrote them.
 
 DEFAULT_REASONS = [
     ("slow", "Chậm trễ, kéo dài", "Slow, kept waiting", False),

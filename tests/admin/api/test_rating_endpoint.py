@@ -1,4 +1,4 @@
-"""POST /api/v1/ratings: the batch contract of PROTOCOL.md §2."""
+"""POST /api/v1/ratings: the batch contract of docs/protocol.md §2."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""admin/ingest.py and admin/writer.py: several requests' batches written in one transaction.
+"""admin/api/rating_store.py and admin/api/writer.py: several requests' batches written in one transaction.
 
 The writer hands ``write_ratings`` the batches of every request that queued
 up; these tests call it with such groups directly, on SQLite and PostgreSQL,

@@ -1,0 +1,67 @@
+// The screen's words in Vietnamese and English, and which of the two is showing.
+// Vietnamese is the default; English is for one citizen (rating.js switches back).
+
+const TEXT = {
+  vi: {
+    question: "Ông/Bà đánh giá thế nào về sự phục vụ của cán bộ?",
+    nobody: "Quầy tiếp nhận",
+    switch: "English",
+    reasons_title: "Xin Ông/Bà cho biết lý do",
+    reasons_hint: "Có thể chọn nhiều lý do, rồi bấm Gửi.",
+    send: "Gửi",
+    thanks: "Cảm ơn Ông/Bà!",
+    thanks_text: "Ý kiến của Ông/Bà đã được ghi nhận.",
+    closed: "Quầy đang tạm nghỉ",
+    closed_text: "Xin Ông/Bà vui lòng chờ cán bộ quay lại hoặc liên hệ quầy khác.",
+    pad_choose: "Cán bộ: chọn tên để bắt đầu ca",
+    pad_hint: "Nhập mã PIN rồi bấm nút đỏ.",
+    close: "Đóng",
+    back: "Quay lại",
+    ok: "Đăng nhập",
+    sign_out: "Kết thúc ca: ",
+    sign_out_who: "Kết thúc ca của ",
+    page: "Trang ",
+    wrong_pin: (n) => `Sai mã PIN. Còn ${n} lần thử.`,
+    locked: (m) => `Đã khoá vì nhập sai nhiều lần. Thử lại sau ${m} phút.`,
+    unknown_officer: "Không tìm thấy cán bộ này.",
+    nobody_on_duty: "Không có cán bộ nào đang trong ca.",
+    failed: "Chưa gửi được. Xin thử lại.",
+  },
+  en: {
+    question: "How would you rate the officer's service?",
+    nobody: "Reception desk",
+    switch: "Tiếng Việt",
+    reasons_title: "Please tell us why",
+    reasons_hint: "You may choose several reasons, then press Send.",
+    send: "Send",
+    thanks: "Thank you!",
+    thanks_text: "Your opinion has been recorded.",
+    closed: "This desk is closed",
+    closed_text: "Please wait for an officer to return or go to another desk.",
+    pad_choose: "Officers: choose your name to start your shift",
+    pad_hint: "Enter your PIN, then press the red key.",
+    close: "Close",
+    back: "Back",
+    ok: "Sign in",
+    sign_out: "End shift: ",
+    sign_out_who: "End the shift of ",
+    page: "Page ",
+    wrong_pin: (n) => `Wrong PIN. ${n} ${n === 1 ? "try" : "tries"} left.`,
+    locked: (m) => `Locked after too many wrong PINs. Try again in ${m} min.`,
+    unknown_officer: "This officer is not known here.",
+    nobody_on_duty: "Nobody is on duty.",
+    failed: "Not sent. Please try again.",
+  },
+};
+
+export let lang = "vi";
+
+export function setLanguage(code) {
+  lang = code;
+}
+
+// A sentence of the screen (a function for those with a number in them).
+export const t = (key) => TEXT[lang][key];
+
+// A label from the central config ({vi, en}); Vietnamese where it has no English.
+export const label = (obj) => (obj && (obj[lang] || obj.vi)) || "";
