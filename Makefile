@@ -7,6 +7,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# Two worker processes, each taking whole test modules (their module fixtures made once).
+PYTEST := $(PY) -m pytest -q -n 2 --dist loadscope
 # PostgreSQL tests use this database and skip if it cannot be reached (CI=true makes that a failure).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
@@ -44,14 +46,14 @@ run: $(VENV)/.installed-run translations
 	VENV=$(VENV) bash deploy/run-demo.sh
 
 test: $(VENV)/.installed-test translations chromium shellcheck
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 # No test may depend on the date or the hour: every Python process of the run reads a
 # clock moved to WHEN, which `date -d` understands (tests/moved_clock/sitecustomize.py).
 test-at: $(VENV)/.installed-test translations chromium shellcheck
 	@test -n "$(WHEN)" || { echo 'make test-at WHEN="2027-01-01 02:00 +07:00"'; exit 2; }
 	HAILONG_CLOCK_OFFSET_S=$$(( $$(date -d "$(WHEN)" +%s) - $$(date +%s) )) PYTHONPATH=tests/moved_clock \
-	  $(PY) -m pytest -q -W ignore::pytest.PytestAssertRewriteWarning
+	  $(PYTEST) -W ignore::pytest.PytestAssertRewriteWarning
 
 bench: $(VENV)/.installed-test chromium
 	$(PY) bench/ingest.py
