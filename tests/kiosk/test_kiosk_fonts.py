@@ -44,24 +44,12 @@ from kiosk.screen import FONT_MAX_AGE, create_app
 from kiosk.service import KioskService
 
 from ..conftest import BROWSER_ARGS, CHROMIUM
+from . import screen_support as ui
 from .kiosk_support import ROOT, open_service, serving
-from .screen_support import (
-    ARTIFACTS,
-    LANDSCAPE,
-    LAYOUT_PROBLEMS,
-    PORTRAIT,
-    enter_pin,
-    fonts_ready,
-    long_names_config,
-    long_press,
-    open_page,
-    portrait_photo,
-    view,
-)
 
 FONTS_DIR = ROOT / "kiosk" / "static" / "fonts"
 STYLE = ROOT / "kiosk" / "static" / "screen.css"
-SHOTS = ARTIFACTS / "fonts"
+SHOTS = ui.ARTIFACTS / "fonts"
 # As the ``browser`` fixture in tests/conftest.py launches Chromium, and without partial raster:
 # Chromium redraws only the changed part of a tile, so an edge crossing that part (the
 # rounded corner of a button that moved when the font came in) is a shade different from
@@ -157,7 +145,7 @@ def bare_browser(browser, tmp_path_factory):
 
 def font_config() -> dict[str, Any]:
     """Five levels, the long names and reasons of the layout test, eight officers (two pages on the pad)."""
-    config = long_names_config(cooldown_s=0, thanks_s=600, reasons_timeout_s=600)
+    config = ui.long_names_config(cooldown_s=0, thanks_s=600, reasons_timeout_s=600)
     config["officers"] += [
         {"id": 100 + i, "code": f"MT-{100 + i}", "name": name, "title": "Công chức văn hoá – xã hội",
          "photo_url": None, "pin_hash": None}
@@ -219,10 +207,10 @@ def faces_drawing_text(page) -> set[str]:
 
 def capture(page, path: Path) -> Scene:
     """The page as it is now: a screenshot (saved at ``path``), the layout problems and the fonts."""
-    fonts_ready(page)
+    ui.fonts_ready(page)
     png = page.screenshot(animations="disabled")
     path.write_bytes(png)
-    scene = Scene(png=png, problems=page.evaluate(LAYOUT_PROBLEMS), faces=faces_drawing_text(page))
+    scene = Scene(png=png, problems=page.evaluate(ui.LAYOUT_PROBLEMS), faces=faces_drawing_text(page))
     for family, weight, status, first_range in page.evaluate(FONT_FACES):
         label = f"{SUBSETS.get(first_range, first_range)} {weight}"
         if family == FAMILY and status == "loaded":
@@ -244,16 +232,16 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
     try:
         with serving(create_app(service)) as url:
             # A fake clock: nothing moves between two screenshots but what the test does.
-            page = open_page(browser, url, viewport, clock=True, still=True)
+            page = ui.open_page(browser, url, viewport, clock=True, still=True)
 
             def capture_as(name: str) -> None:
                 scenes[name] = capture(page, SHOTS / f"{env}-{size}-{name}.png")
 
-            view(page, "waiting")
+            ui.view(page, "waiting")
             capture_as("waiting")
             service.apply_config(font_config())
-            service.store_photo(12, "/api/v1/officers/12/photo?v=1", portrait_photo(), "image/jpeg")
-            view(page, "idle")
+            service.store_photo(12, "/api/v1/officers/12/photo?v=1", ui.portrait_photo(), "image/jpeg")
+            ui.view(page, "idle")
             page.wait_for_function("() => document.getElementById('photo').naturalWidth === 240")
             # Decoded before the screenshot, never drawn half-way.
             page.locator("#photo").evaluate("img => img.decode()")
@@ -261,22 +249,22 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
             page.locator('[data-action="language"]').tap()
             capture_as("idle-en")
             page.locator('[data-score="2"]').tap()
-            view(page, "reasons")
+            ui.view(page, "reasons")
             for code in ("unclear", "bribe"):
                 page.locator(f'[data-reason="{code}"]').tap()
             capture_as("reasons-en")
             page.locator('[data-action="language"]').tap()
             capture_as("reasons")
             page.locator('[data-action="send-reasons"]').tap()
-            view(page, "thanks")
+            ui.view(page, "thanks")
             capture_as("thanks")
             config = font_config()
             config["on_duty"] = None
             service.apply_config(config)
             page.reload()
-            view(page, "closed")
+            ui.view(page, "closed")
             capture_as("closed")
-            long_press(page)
+            ui.long_press(page)
             page.locator('[data-panel="pin"]').wait_for(state="visible")
             # The second page: both drawn arrows show, one of them disabled.
             page.locator('[data-action="pad-next"]').tap()
@@ -284,7 +272,7 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
             capture_as("pad-officers")
             page.locator('[data-action="pad-prev"]').tap()
             page.locator('[data-pad-officer="13"]').tap()
-            enter_pin(page, "1")
+            ui.enter_pin(page, "1")
             page.locator("#pad-message").filter(has_text="Sai mã PIN").wait_for()
             page.locator('[data-key="4"]').tap()
             capture_as("pad-pin")
@@ -295,7 +283,7 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
     return scenes
 
 
-@pytest.fixture(scope="module", params=[LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+@pytest.fixture(scope="module", params=[ui.LANDSCAPE, ui.PORTRAIT], ids=["800x480", "720x1280"])
 def walks(request, system_browser, bare_browser, tmp_path_factory) -> Iterator[tuple[dict, dict]]:
     """The views at one size, with the machine's fonts and with the blank font only."""
     viewport = request.param

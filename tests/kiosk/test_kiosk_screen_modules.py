@@ -23,6 +23,7 @@ from kiosk.config import GpioConfig
 from kiosk.screen import create_app
 
 from .kiosk_support import ROOT, central_config, open_service, serving, stored_ratings, wait_for
+from .screen_support import LONG_PRESS_MS, long_press, open_page, view
 
 MODULES = ROOT / "kiosk" / "static" / "screen"
 CONTROLLER = "views.js"
@@ -40,7 +41,6 @@ OTHER_TIMERS = {
 }
 # With the default reasons_timeout_s (20) the page sends the reasons by itself after 19 s.
 REASONS_SEND_MS = 19_000
-LONG_PRESS_MS = 2_100
 
 # Strings are kept and comments blanked, so that a comment naming data-view or a timer does not count.
 STRING_OR_COMMENT = re.compile(r"""("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|//[^\n]*|/\*.*?\*/""", re.S)
@@ -191,11 +191,11 @@ def screen(browser, kiosk):
         context.close()
 
 
-def view(page, name: str):
-    """Wait until the screen shows view ``name``; its root element."""
-    root = page.locator(f'[data-view="{name}"]')
-    root.wait_for(state="visible", timeout=10_000)
-    return root
+def low_score_with_reason(page, reason: str) -> None:
+    """Tap the lowest level, wait for the reasons view, choose ``reason``."""
+    page.locator('[data-score="1"]').tap()
+    view(page, "reasons")
+    page.locator(f'[data-reason="{reason}"]').tap()
 
 
 def showing(page) -> str:
@@ -235,9 +235,7 @@ def test_browser_modules_run_under_the_csp_from_idle_to_reasons_to_thanks_and_ba
 def test_browser_a_gpio_thanks_over_the_reasons_view_cancels_their_timeout(screen, kiosk):
     url, data_dir = kiosk
     page = screen(clock=True)
-    page.locator('[data-score="1"]').tap()
-    view(page, "reasons")
-    page.locator('[data-reason="slow"]').tap()
+    low_score_with_reason(page, "slow")
     # A citizen at the GPIO buttons: thanks at once, with the reasons chosen so far.
     assert page.request.post(f"{url}/dev/press/3").ok
     view(page, "thanks")
@@ -288,15 +286,9 @@ def test_browser_every_view_request_cancels_the_pending_view_timer(screen):
 def test_browser_the_pin_pad_over_the_reasons_view_leaves_their_timeout_running(screen, kiosk):
     _, data_dir = kiosk
     page = screen(clock=True)
-    page.locator('[data-score="1"]').tap()
-    view(page, "reasons")
-    page.locator('[data-reason="bribe"]').tap()
+    low_score_with_reason(page, "bribe")
     # An officer opens the pad: a layer over the view, with a timer of its own, not the view's.
-    box = page.locator('[data-action="open-pad"]').bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.clock.run_for(LONG_PRESS_MS)
-    page.mouse.up()
+    long_press(page)
     pad = page.locator('[data-panel="pin"]')
     pad.wait_for(state="visible")
     page.clock.run_for(REASONS_SEND_MS - LONG_PRESS_MS + 200)
@@ -315,16 +307,14 @@ def test_browser_a_page_opened_inside_the_cooldown_thanks_until_it_ends_then_sta
     try:
         with serving(create_app(service)) as url:
             assert service.press(3, "button").recorded
-            context = browser.new_context(viewport={"width": 800, "height": 480}, has_touch=True, locale="vi-VN")
-            page = context.new_page()
-            page.clock.install()
-            page.goto(url)
+            page = open_page(browser, url, clock=True)
             view(page, "thanks")
             page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)
             page.clock.run_for(31_000)
             assert showing(page) == "idle"
             page.clock.run_for(60_000)
             assert showing(page) == "idle"
-            context.close()
+            assert page.errors == []
+            page.context.close()
     finally:
         service.close()
