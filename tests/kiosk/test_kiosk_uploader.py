@@ -172,7 +172,9 @@ def test_uploader_duty_events_sent_and_config_follows(kiosk, central):
     uploader.round()
     assert service.outbox.sendable_duty_events(10) == []
     config = service.config_snapshot()[0]
-    assert config["on_duty"]["officer_id"] == officer["id"], "the heartbeat saw a new config_version"
+    periods = central.query("SELECT officer_id, starts_at, ends_at, origin FROM duty_periods WHERE desk_id = 1 "
+                            "ORDER BY starts_at DESC, id DESC LIMIT 4")
+    assert config["on_duty"]["officer_id"] == officer["id"], f"the heartbeat saw a new config_version: {periods}"
     assert service.outbox.get_meta("duty") is None, "the central config now says who is on duty"
 
 

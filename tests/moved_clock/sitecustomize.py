@@ -18,3 +18,6 @@ if _offset:
     import time_machine
 
     time_machine.travel(time.time() + float(_offset), tick=True).start()
+    # The moved clock starts ticking at its first reading, not at start(): read it now, or a
+    # process whose first reading came seconds later (a slow start) would lag the others.
+    time.time()
