@@ -50,6 +50,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Reverse proxies (nginx) in front of this process; their X-Forwarded-For
         # gives the client address that login throttling counts.
         PROXY_HOPS=int(os.environ.get("ADMIN_PROXY_HOPS", "0")),
+        # Where the console is reached from outside, for the links in alerts.
+        PUBLIC_URL=os.environ.get("ADMIN_PUBLIC_URL"),
+        # Alerts by e-mail: off while ADMIN_SMTP_HOST is unset.
+        SMTP_HOST=os.environ.get("ADMIN_SMTP_HOST"),
+        SMTP_PORT=int(os.environ.get("ADMIN_SMTP_PORT", "587")),
+        SMTP_SECURITY=os.environ.get("ADMIN_SMTP_SECURITY", "starttls"),
+        SMTP_USER=os.environ.get("ADMIN_SMTP_USER"),
+        SMTP_PASSWORD=os.environ.get("ADMIN_SMTP_PASSWORD"),
+        SMTP_FROM=os.environ.get("ADMIN_SMTP_FROM", "hailong@localhost"),
+        # Alerts to a province's own system: off while ADMIN_WEBHOOK_URL is unset.
+        WEBHOOK_URL=os.environ.get("ADMIN_WEBHOOK_URL"),
+        WEBHOOK_SECRET=os.environ.get("ADMIN_WEBHOOK_SECRET"),
     )
     if test_config:
         app.config.update(test_config)
@@ -63,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             f"ADMIN_TIMEZONE={app.config['TIMEZONE']!r} is not an IANA time zone name "
             "(for example Asia/Ho_Chi_Minh)."
         ) from None
+    _check_alert_channels(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
 
@@ -87,6 +100,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
     return app
+
+
+def _check_alert_channels(app: Flask) -> None:
+    """Stop with one clear sentence on an alert setting that cannot work, rather than failing every send."""
+    from .alerts.mail import SECURITY_MODES
+
+    if app.config["SMTP_SECURITY"] not in SECURITY_MODES:
+        raise SystemExit(
+            f"ADMIN_SMTP_SECURITY={app.config['SMTP_SECURITY']!r} phải là một trong {', '.join(SECURITY_MODES)}. / "
+            f"ADMIN_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}."
+        )
+    if app.config["WEBHOOK_URL"]:
+        if not app.config["WEBHOOK_URL"].startswith(("https://", "http://")):
+            raise SystemExit("ADMIN_WEBHOOK_URL phải là địa chỉ http(s)://. / ADMIN_WEBHOOK_URL must be an http(s):// address.")
+        if len(app.config["WEBHOOK_SECRET"] or "") < 16:
+            raise SystemExit(
+                "ADMIN_WEBHOOK_SECRET (ít nhất 16 ký tự) là bắt buộc khi có ADMIN_WEBHOOK_URL. / "
+                "ADMIN_WEBHOOK_SECRET (at least 16 characters) is required with ADMIN_WEBHOOK_URL."
+            )
 
 
 def _instance_secret(app: Flask) -> str:

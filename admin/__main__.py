@@ -11,6 +11,7 @@ import os
 from waitress import create_server
 
 from . import create_app
+from .alerts.worker import start_alert_worker
 
 
 def env_int(name: str, default: int, low: int, high: int) -> int:
@@ -36,6 +37,8 @@ def main() -> None:
     host, port = app.config["HOST"], app.config["PORT"]
     # Bound before the URL is printed, so whoever reads it can connect at once.
     server = create_server(app, host=host, port=port, threads=threads)
+    # Files complaints into cases and sends the alerts, in every process.
+    start_alert_worker(app)
     shown = f"[{host}]" if ":" in host else host
     print(f"Hài Lòng: http://{shown}:{port}/", flush=True)
     server.run()

@@ -19,20 +19,23 @@ from typing import NoReturn
 import click
 import flask_migrate
 from alembic.runtime.migration import MigrationContext
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import LazyString, force_locale
 
 from . import MIGRATIONS_DIR
+from .alerts import ALERT_SETTINGS
+from .alerts.worker import run_pass
 from .audit import record
-from .db import db
+from .db import db, write_transaction
 from .kiosks import register_kiosk
 from .models import ROLES, Desk, Unit
 from .reports.daily_counts import rebuild_daily_counts
 from .reports.officer_table import officer_report, report_csv, report_json
-from .scale import SettingRefused, load_kiosk_settings, load_scale, parse_kiosk_setting, store_kiosk_settings
+from .scale import KIOSK_SETTINGS, load_scale
+from .settings import SettingGroup, SettingRefused
 from .seed import SeedRefused, seed_demo
-from .users import UserRefused, check_role, check_username, create_user
+from .users import UserRefused, check_role, check_username, clean_email, create_user
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -88,13 +91,17 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--role", required=True, type=click.Choice(ROLES), help="admin | manager | inspector | viewer")
 @click.option("--unit", "unit_id", type=int, help="Đơn vị mà người dùng phụ trách / The unit the user works for.")
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ một dòng đầu vào / Read the password from one line of standard input.")
-def create_user_command(name: str, role: str, unit_id: int | None, password_stdin: bool) -> None:
+@click.option("--email", help="Địa chỉ nhận cảnh báo / Where the user's alerts go (an inspector's new cases).")
+def create_user_command(name: str, role: str, unit_id: int | None, password_stdin: bool, email: str | None) -> None:
     """Tạo người dùng bảng điều khiển / Create a console user."""
     try:
         # The rules that need no password first, so nobody types one for nothing.
         check_username(name.strip())
         check_role(role, unit_id)
-        user = create_user(name, _read_password(password_stdin), role, unit_id, actor="cli")
+        clean_email(email)
+        password = _read_password(password_stdin)
+        write_transaction()
+        user = create_user(name, password, role, unit_id, actor="cli", email=email)
     except UserRefused as refused:
         fail(in_both_languages(refused.message))
     db.session.commit()
@@ -119,6 +126,9 @@ def register_kiosk_command(desk_id: int, name: str) -> None:
     name = name.strip()
     if not 1 <= len(name) <= 200:
         fail("Tên thiết bị phải có từ 1 đến 200 ký tự. / The kiosk name must be 1 to 200 characters long.")
+    # The write lock first: on SQLite, a read followed by a write fails if the running
+    # service (its alert worker, a kiosk) wrote in between.
+    write_transaction()
     desk = db.session.get(Desk, desk_id)
     if desk is None:
         fail(f"Không có quầy {desk_id}. / There is no desk {desk_id}.")
@@ -188,29 +198,67 @@ def report_officers(start: str, end: str, unit_id: int | None, fmt: str) -> None
         click.echo(report_csv(rows, scale), nl=False)
 
 
-@click.command("kiosk-settings")
-@with_appcontext
-@click.argument("assignments", nargs=-1, metavar="[KEY=VALUE]...")
-def kiosk_settings(assignments: tuple[str, ...]) -> None:
+def settings_command(name: str, group: SettingGroup, help_text: str) -> click.Command:
+    """A command that shows the settings of ``group`` as JSON, or sets some with ``KEY=VALUE``, audited."""
+
+    @click.command(name, help=help_text)
+    @with_appcontext
+    @click.argument("assignments", nargs=-1, metavar="[KEY=VALUE]...")
+    def command(assignments: tuple[str, ...]) -> None:
+        changes = {}
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            if not sep:
+                fail(f"Cần dạng KEY=VALUE, không phải {assignment!r}. / Expected KEY=VALUE, not {assignment!r}.", 2)
+            try:
+                changes[key.strip()] = group.parse(key.strip(), raw)
+            except SettingRefused as refused:
+                fail(str(refused), 2)
+        if changes:
+            write_transaction()
+            before, after = group.store(changes)
+            record("update", "setting", group.key, before=before, after=after, actor="cli")
+            db.session.commit()
+        click.echo(json.dumps(group.load(), ensure_ascii=False, sort_keys=True))
+
+    return command
+
+
+kiosk_settings = settings_command(
+    "kiosk-settings", KIOSK_SETTINGS,
     """Xem hoặc đặt thời gian và chế độ của thiết bị / Show or set the kiosks' timings and modes.
 
     For example ``cooldown_s=5 thanks_s=4 accept_without_officer=false``. Every kiosk
     receives the new values with its next config. Prints the settings as JSON.
+    """,
+)
+
+
+alert_settings = settings_command(
+    "alert-settings", ALERT_SETTINGS,
+    """Xem hoặc đặt thời gian gửi cảnh báo / Show or set the alerts' timings and the case rules.
+
+    For example ``poll_s=30 retry_s=30 retry_max_s=3600 case_join_h=72``. Every
+    process of the service reads them at its next pass. Prints the settings as JSON.
+    """,
+)
+
+
+@click.command("send-alerts")
+@with_appcontext
+def send_alerts() -> None:
+    """Gửi cảnh báo đang chờ / File waiting complaints into cases and send the alerts that are due, once.
+
+    Every ``python -m admin`` process does this by itself; the command is for
+    an operator who wants it done now, or a service stopped for maintenance.
     """
-    changes = {}
-    for assignment in assignments:
-        key, sep, raw = assignment.partition("=")
-        if not sep:
-            fail(f"Cần dạng KEY=VALUE, không phải {assignment!r}. / Expected KEY=VALUE, not {assignment!r}.", 2)
-        try:
-            changes[key.strip()] = parse_kiosk_setting(key.strip(), raw)
-        except SettingRefused as refused:
-            fail(str(refused), 2)
-    if changes:
-        before, after = store_kiosk_settings(changes)
-        record("update", "setting", "kiosk", before=before, after=after, actor="cli")
-        db.session.commit()
-    click.echo(json.dumps(load_kiosk_settings(), ensure_ascii=False, sort_keys=True))
+    done = run_pass(current_app._get_current_object())
+    click.echo(
+        f"Đã xếp {done.filed} phản ánh vào hồ sơ, gửi {done.sent} cảnh báo, {done.failed} lần gửi lỗi. / "
+        f"Filed {done.filed} complaints into cases, sent {done.sent} alerts, {done.failed} tries failed."
+    )
+    if done.failed:
+        sys.exit(1)
 
 
 @click.command("rebuild-counts")
@@ -224,6 +272,7 @@ def rebuild_counts() -> None:
 def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
     for command in (
-        init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings, rebuild_counts
+        init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings,
+        alert_settings, send_alerts, rebuild_counts,
     ):
         app.cli.add_command(command)

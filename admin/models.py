@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -37,6 +38,12 @@ UNIT_KINDS = ("province", "district", "commune", "department")
 ROLES = ("admin", "manager", "inspector", "viewer")
 SOURCES = ("touch", "button")
 DUTY_ORIGINS = ("scheduled", "kiosk")
+# A case moves forward only: mới → đang xác minh → đã kết luận.
+CASE_STATUSES = ("new", "verifying", "concluded")
+CASE_CONCLUSIONS = ("substantiated", "not_substantiated", "unverifiable")
+# What was done about the officer: nothing, nhắc nhở, kiểm điểm, điều chuyển, thay thế.
+CASE_ACTIONS = ("none", "reminder", "review", "transfer", "replace")
+DELIVERY_CHANNELS = ("email", "webhook")
 NO_OFFICER = 0  # officer key in the daily tables for ratings made with nobody on duty
 
 
@@ -289,6 +296,8 @@ class User(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where alerts for this user go (an inspector learns of new cases there); optional.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -348,3 +357,122 @@ class AuditEntry(db.Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class ComplaintIntake(db.Model):
+    """A stored rating that names an integrity reason, not yet filed into a case.
+
+    Written in the transaction that stores the rating, so a complaint the
+    service acknowledged always reaches a case; the alert worker files it
+    (``cases.file_complaints``) and deletes it in one transaction.
+    """
+
+    __tablename__ = "complaint_intake"
+
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), primary_key=True)
+
+
+class Case(db.Model):
+    """A misconduct case (hồ sơ phản ánh): the complaints about one officer, handled by inspectors.
+
+    Complaints about the same officer (or, with nobody on duty, the same
+    desk) within a short time join the open case. Never shown to the unit's
+    managers or viewers.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'verifying', 'concluded')", name="status"),
+        CheckConstraint(
+            "conclusion IS NULL OR conclusion IN ('substantiated', 'not_substantiated', 'unverifiable')",
+            name="conclusion",
+        ),
+        CheckConstraint(
+            "action IS NULL OR action IN ('none', 'reminder', 'review', 'transfer', 'replace')", name="action"
+        ),
+        Index("ix_cases_unit_status", "unit_id", "status"),
+        Index("ix_cases_officer_status", "officer_id", "status"),
+        Index("ix_cases_desk_status", "desk_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When its first and newest complaints were made (the kiosk's time, or the
+    # time received when the kiosk's clock was wrong): a complaint joins it within ``case_join_h`` of these.
+    first_complaint_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_complaint_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    conclusion: Mapped[str | None] = mapped_column(String(20))
+    findings: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(String(20))
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    concluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    unit: Mapped[Unit] = relationship()
+    desk: Mapped[Desk] = relationship()
+    officer: Mapped[Officer | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    concluded_by: Mapped[User | None] = relationship(foreign_keys=[concluded_by_id])
+    notes: Mapped[list[CaseNote]] = relationship(back_populates="case", order_by="CaseNote.id")
+
+
+class CaseRating(db.Model):
+    """A complaint (a rating with an integrity reason) filed in a case; each in one case only."""
+
+    __tablename__ = "case_ratings"
+
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+
+    rating: Mapped[Rating] = relationship()
+
+
+class CaseNote(db.Model):
+    """A dated note an inspector adds to a case while verifying it."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+
+
+class Delivery(db.Model):
+    """An alert to send by e-mail or webhook, kept until it is sent.
+
+    Queued in the transaction that raises the alert and retried with
+    backoff, so an outage loses nothing; ``event``, ``channel`` and
+    ``recipient`` are unique, so one alert is queued once. ``body`` is sent
+    exactly as stored (a webhook's signature covers these bytes).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        UniqueConstraint("event", "channel", "recipient"),
+        Index("ix_deliveries_due", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker that took it may send it until then; after, another may (it stopped half-way).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

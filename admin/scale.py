@@ -2,7 +2,7 @@
 
 Defaults are those of docs/protocol.md §1. They live in the ``settings`` and
 ``reasons`` tables so a deployment can change them; ``load_scale`` and
-``load_kiosk_settings`` always return a complete, valid value.
+``KIOSK_SETTINGS.load`` always return a complete, valid value.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from .db import db
 from .models import Reason, Setting
+from .settings import SettingGroup
 
 DEFAULT_LEVELS: list[dict[str, Any]] = [
     {"score": 1, "label": {"vi": "Không hài lòng", "en": "Not satisfied"}},
@@ -30,48 +31,26 @@ DEFAULT_REASONS: list[tuple[str, str, str, bool]] = [
     ("other", "Lý do khác", "Other", False),
 ]
 
-DEFAULT_KIOSK_SETTINGS: dict[str, Any] = {
-    "cooldown_s": 5,
-    "thanks_s": 4,
-    "reasons_timeout_s": 20,
-    "heartbeat_s": 60,
-    "languages": ["vi", "en"],
-    # Off: with nobody on duty the kiosk shows its closed view and takes no ratings.
-    "accept_without_officer": False,
-}
-
-# What each kiosk setting may hold: its type and, for numbers, the allowed range.
-KIOSK_SETTING_RULES: dict[str, tuple[type, int, int]] = {
-    "cooldown_s": (int, 0, 600),
-    "thanks_s": (int, 0, 60),
-    "reasons_timeout_s": (int, 5, 600),
-    "heartbeat_s": (int, 10, 3600),
-    "accept_without_officer": (bool, 0, 1),
-}
-
-
-class SettingRefused(ValueError):
-    """A kiosk setting that cannot be stored: the message is one sentence, vi then en."""
-
-
-def parse_kiosk_setting(key: str, raw: str) -> Any:
-    """``raw`` (as typed by an operator) as the value of kiosk setting ``key``, or ``SettingRefused``."""
-    if key not in KIOSK_SETTING_RULES:
-        known = ", ".join(sorted(KIOSK_SETTING_RULES))
-        raise SettingRefused(f"Không có thiết lập {key!r}. / There is no setting {key!r} (known: {known}).")
-    kind, low, high = KIOSK_SETTING_RULES[key]
-    if kind is bool:
-        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-        if raw.strip().lower() not in words:
-            raise SettingRefused(f"{key} phải là true hoặc false. / {key} must be true or false.")
-        return words[raw.strip().lower()]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingRefused(f"{key} phải là số nguyên. / {key} must be a whole number.") from None
-    if not low <= value <= high:
-        raise SettingRefused(f"{key} phải từ {low} đến {high}. / {key} must be from {low} to {high}.")
-    return value
+# The kiosks' timings and modes (``flask --app admin kiosk-settings``), sent in every config.
+KIOSK_SETTINGS = SettingGroup(
+    "kiosk",
+    defaults={
+        "cooldown_s": 5,
+        "thanks_s": 4,
+        "reasons_timeout_s": 20,
+        "heartbeat_s": 60,
+        "languages": ["vi", "en"],
+        # Off: with nobody on duty the kiosk shows its closed view and takes no ratings.
+        "accept_without_officer": False,
+    },
+    rules={
+        "cooldown_s": (int, 0, 600),
+        "thanks_s": (int, 0, 60),
+        "reasons_timeout_s": (int, 5, 600),
+        "heartbeat_s": (int, 10, 3600),
+        "accept_without_officer": (bool, 0, 1),
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -117,25 +96,6 @@ def load_scale() -> Scale:
         satisfied_from=value.get("satisfied_from", 2),
         ask_reasons_at_or_below=value.get("ask_reasons_at_or_below", 1),
     )
-
-
-def load_kiosk_settings() -> dict[str, Any]:
-    """Kiosk timings and languages: the defaults overlaid with the ``kiosk`` setting."""
-    row = db.session.get(Setting, "kiosk")
-    return {**DEFAULT_KIOSK_SETTINGS, **(row.value if row else {})}
-
-
-def store_kiosk_settings(changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Overlay ``changes`` (already parsed) on the stored kiosk settings; returns (before, after)."""
-    before = load_kiosk_settings()
-    row = db.session.get(Setting, "kiosk")
-    stored = dict(row.value) if row else {}
-    stored.update(changes)
-    if row is None:
-        db.session.add(Setting(key="kiosk", value=stored))
-    else:
-        row.value = stored
-    return before, {**DEFAULT_KIOSK_SETTINGS, **stored}
 
 
 def load_reasons(active_only: bool = True) -> list[Reason]:

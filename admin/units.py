@@ -76,6 +76,11 @@ def unit_in_subtree(unit_id: int, root_id: int) -> bool:
     return paths[unit_id].startswith(paths[root_id])
 
 
+def unit_ancestor_ids(unit: Unit) -> list[int]:
+    """The ids of ``unit`` and of every unit above it, from the root down (read from its path)."""
+    return [int(part) for part in unit.path.strip("/").split("/") if part]
+
+
 def unit_choices(root_id: int | None) -> list[tuple[int, str]]:
     """(id, name indented by depth) for a form's select box, in tree order.
 

@@ -25,8 +25,12 @@ USERNAME_MAX = 80
 USERNAME = re.compile(r"[A-Za-z0-9._@-]+")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
+EMAIL_MAX = 254
+# One @, no spaces, a dot in the domain: enough to catch a typo. Line breaks are
+# spaces here, so an address cannot smuggle a header into an alert.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-snapshot = partial(audit.snapshot, fields=("username", "role", "unit_id", "active"))
+snapshot = partial(audit.snapshot, fields=("username", "role", "unit_id", "active", "email"))
 
 
 class UserRefused(ValueError):
@@ -60,6 +64,16 @@ def check_password(password: str) -> None:
         )
 
 
+def clean_email(email: str | None) -> str | None:
+    """The address alerts go to, without spaces around it, or None for none; ``UserRefused`` on ``email``."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > EMAIL_MAX or not EMAIL.fullmatch(email):
+        raise UserRefused("email", _l("Enter an e-mail address such as name@example.gov.vn, or leave it empty."))
+    return email
+
+
 def check_role(role: str, unit_id: int | None) -> None:
     """Refuse a role that does not exist, or a unit that does not fit the role."""
     if role not in ROLES:
@@ -72,10 +86,13 @@ def check_role(role: str, unit_id: int | None) -> None:
         raise UserRefused("unit_id", _l("There is no unit %(id)d.", id=unit_id))
 
 
-def create_user(username: str, password: str, role: str, unit_id: int | None, actor: str | None = None) -> User:
+def create_user(
+    username: str, password: str, role: str, unit_id: int | None, actor: str | None = None, email: str | None = None
+) -> User:
     """Add an account and its audit entry to the session, or raise ``UserRefused``; the caller commits.
 
-    ``username`` is taken as typed, without the spaces around it.
+    ``username`` is taken as typed, without the spaces around it. ``email``
+    is where the account's alerts go (an inspector's new cases), if anywhere.
     """
     username = username.strip()
     check_username(username)
@@ -83,7 +100,10 @@ def create_user(username: str, password: str, role: str, unit_id: int | None, ac
         raise UserRefused("username", _l("This user name is taken."))
     check_role(role, unit_id)
     check_password(password)
-    user = User(username=username, password_hash=hash_password(password), role=role, unit_id=unit_id, active=True)
+    user = User(
+        username=username, password_hash=hash_password(password), role=role, unit_id=unit_id, active=True,
+        email=clean_email(email),
+    )
     try:
         # A savepoint: the same name saved by someone else a moment ago fails only this insert.
         with db.session.begin_nested():

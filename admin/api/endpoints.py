@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from .. import json_io
+from ..alerts.worker import wake_alert_worker
 from ..db import db, utcnow, write_transaction
 from ..duty import on_duty
 from ..errors import ApiError
@@ -132,6 +133,9 @@ def post_ratings():
     # ratings: one wait on the disk for many requests (see ``writer``).
     batch = prepare_ratings(g.kiosk_ref, wire.batch("ratings"), utcnow())
     result = group_writer().submit(write_ratings, batch)
+    if batch.complaints:
+        # Stored with its intake row: the worker files it into a case and alerts the inspectors now.
+        wake_alert_worker()
     return json_io.response(result.as_json())
 
 

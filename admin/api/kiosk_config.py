@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from ..db import db
 from ..duty import on_duty
 from ..models import DutyPeriod, Kiosk, Officer
-from ..scale import load_kiosk_settings, load_reasons, load_scale
+from ..scale import KIOSK_SETTINGS, load_reasons, load_scale
 
 
 def iso_utc(at: datetime) -> str:
@@ -66,7 +66,7 @@ def build_config(kiosk: Kiosk, at: datetime) -> dict[str, Any]:
         "on_duty": None
         if period is None
         else {"officer_id": period.officer_id, "since": iso_utc(period.starts_at)},
-        "settings": load_kiosk_settings(),
+        "settings": KIOSK_SETTINGS.load(),
     }
 
 

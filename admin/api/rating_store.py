@@ -5,7 +5,8 @@ made, on a connection and inside its transaction: inserted with ``ON
 CONFLICT (uuid) DO NOTHING``, so the same UUID sent ten times, even from
 ten threads at once, is stored once; a UUID already stored is a duplicate
 when its content is the same, else a conflict; and the daily counts the
-reports read grow in the same transaction (``reports.daily_counts``).
+reports read grow in the same transaction (``reports.daily_counts``), as
+does the intake of complaints of misconduct that ``cases`` files.
 
 The API hands its batches to the group-commit writer (``writer``), which
 writes those of several requests together; ``store_ratings`` does both
@@ -72,6 +73,7 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
     new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
     # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
     _store_reasons(cur, driver, new_rows)
+    _take_in_complaints(cur, driver, [bound for key, bound in inserted.items() if key in owner[key].complaints])
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
     stored = _stored_content(cur, driver, pending) if pending else {}
 
@@ -259,6 +261,23 @@ def _store_reasons(cur: Any, driver: Driver, new_rows: NewRows) -> None:
     links = [(code, bound) for bound, _, row in new_rows if row.reasons for code in sorted(row.reasons)]
     uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
     _execute_in_chunks(cur, driver, partial(_reasons_sql, uuid_type=uuid_type), links)
+
+
+@lru_cache(maxsize=16)
+def _intake_sql(n_ratings: int, uuid_type: str) -> str:
+    marks = ", ".join([f"CAST(? AS {uuid_type})"] * n_ratings)
+    return f"INSERT INTO complaint_intake (rating_id) SELECT id FROM ratings WHERE uuid IN ({marks})"
+
+
+def _take_in_complaints(cur: Any, driver: Driver, bound_uuids: list[Any]) -> None:
+    """Queue the new ratings that name an integrity reason for filing into a case (``cases``).
+
+    In the ratings' own transaction: a complaint the service acknowledged
+    cannot miss its case. Ordinary ratings cost nothing here.
+    """
+    if bound_uuids:
+        uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
+        _execute_in_chunks(cur, driver, partial(_intake_sql, uuid_type=uuid_type), [(u,) for u in bound_uuids])
 
 
 def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:

@@ -44,6 +44,7 @@ class KioskContext:
     latest_plausible: datetime
     max_score: int
     reason_codes: frozenset[str]
+    integrity_codes: frozenset[str]  # reasons that complain of misconduct: each such rating opens a case
     fresh: bool  # the scale and reasons were just read, not taken from the copy
     tz: tzinfo
 
@@ -65,7 +66,11 @@ class ValidRating(NamedTuple):
 
 @dataclass(eq=False)  # compared and hashed by identity: a group may hold equal batches
 class PreparedRatings:
-    """A validated batch: the ratings to store by UUID, the request's order, the items already rejected."""
+    """A validated batch: the ratings to store by UUID, the request's order, the items already rejected.
+
+    ``complaints`` holds the UUIDs of the ratings that name an integrity
+    reason: each is filed into a misconduct case once stored.
+    """
 
     kiosk_id: int
     desk_id: int
@@ -74,6 +79,7 @@ class PreparedRatings:
     rows: dict[str, ValidRating]  # by canonical UUID
     order: list[tuple[str, str]]  # (id as sent, canonical UUID)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    complaints: frozenset[str] = frozenset()
 
 
 # How long a process trusts what it read of the scale, the reasons and the
@@ -83,15 +89,20 @@ class PreparedRatings:
 CACHE_TTL_S = 5.0
 
 
-def scale_rules(reload: bool) -> tuple[int, frozenset[str], bool]:
-    """The highest score and the known reason codes, from a copy unless stale or ``reload``.
+def scale_rules(reload: bool) -> tuple[int, frozenset[str], frozenset[str], bool]:
+    """The highest score, the known reason codes and the integrity ones, from a copy unless stale or ``reload``.
 
-    The third value says whether they were just read from the database.
+    The last value says whether they were just read from the database.
     """
     cache = current_app.extensions.setdefault("hailong.scale_rules", {})
     now = time.monotonic()
     if reload or cache.get("until", 0.0) < now:
-        cache.update(value=(load_scale().max_score, frozenset(db.session.scalars(select(Reason.code)))))
+        reasons = db.session.execute(select(Reason.code, Reason.integrity)).all()
+        cache.update(value=(
+            load_scale().max_score,
+            frozenset(code for code, _ in reasons),
+            frozenset(code for code, integrity in reasons if integrity),
+        ))
         cache["until"] = now + CACHE_TTL_S
         return (*cache["value"], True)
     return (*cache["value"], False)
@@ -101,7 +112,7 @@ def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) 
     """Load the scale, reasons and clock state that validation checks against."""
     tolerance = timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
     offset = kiosk.clock_offset_s
-    max_score, reason_codes, fresh = scale_rules(reload)
+    max_score, reason_codes, integrity_codes, fresh = scale_rules(reload)
     return KioskContext(
         kiosk_id=kiosk.id,
         desk_id=kiosk.desk_id,
@@ -113,6 +124,7 @@ def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) 
         latest_plausible=received_at + tolerance,
         max_score=max_score,
         reason_codes=reason_codes,
+        integrity_codes=integrity_codes,
         fresh=fresh,
         tz=current_app.config["TZ"],
     )
@@ -236,6 +248,9 @@ def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
                 result.reject(item_id, ItemError("unknown_officer", f"Officer {officer_id} does not serve at this desk."))
                 del rows[key]
         order = [(item_id, key) for item_id, key in order if key in rows]
-    return PreparedRatings(ctx.kiosk_id, ctx.desk_id, ctx.unit_id, ctx.received_at, rows, order, result.rejected)
+    complaints = frozenset(key for key, row in rows.items() if row.reasons and row.reasons & ctx.integrity_codes)
+    return PreparedRatings(
+        ctx.kiosk_id, ctx.desk_id, ctx.unit_id, ctx.received_at, rows, order, result.rejected, complaints
+    )
 
 

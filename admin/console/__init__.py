@@ -12,6 +12,15 @@ from ..access import can_edit, can_see_integrity
 
 bp = Blueprint("console", __name__)
 
+# Console endpoints an inspector may POST to: the handling of cases.
+INSPECTOR_POSTS: set[str] = set()
+
+
+def inspectors_may_post(view):
+    """Mark a view that an inspector may send changes to; the view itself checks who exactly."""
+    INSPECTOR_POSTS.add(f"{bp.name}.{view.__name__}")
+    return view
+
 
 @bp.before_request
 @login_required
@@ -19,9 +28,11 @@ def require_sign_in():
     """Every console page needs a signed-in user; read-only roles never send a change.
 
     Each changing view also says who may use it; this catches a POST route
-    that forgot to.
+    that forgot to. Inspectors change cases and nothing else.
     """
-    if request.method == "POST" and not can_edit(current_user):
+    if request.method != "POST" or can_edit(current_user):
+        return
+    if not (current_user.role == "inspector" and request.endpoint in INSPECTOR_POSTS):
         abort(403)
 
 
@@ -29,11 +40,18 @@ def require_sign_in():
 def role_context():
     if not current_user.is_authenticated:
         return {}
-    return {"can_edit": can_edit(current_user), "can_see_integrity": can_see_integrity(current_user)}
+    integrity = can_see_integrity(current_user)
+    return {
+        "can_edit": can_edit(current_user),
+        "can_see_integrity": integrity,
+        # The count of new cases beside the menu entry, on every page.
+        "new_cases": case_pages.open_case_count(current_user) if integrity else 0,
+    }
 
 
 from . import (  # noqa: E402,F401  (each registers its pages on bp)
     audit_pages,
+    case_pages,
     complaint_pages,
     dashboard_page,
     desk_pages,

@@ -1,4 +1,4 @@
-"""The period and unit filter of the report pages (overview, ranking, scorecard, export)."""
+"""The period and unit filters of the report pages (overview, ranking, scorecard, export) and the case list."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -55,8 +55,8 @@ class PeriodForm(QueryForm):
         return self.start.data, self.end.data
 
 
-class UnitPeriodForm(PeriodForm):
-    """A period and one unit of the person's tree (or, where allowed, every unit)."""
+class UnitFilterForm(QueryForm):
+    """One unit of the person's tree, the top one unless they chose another (or, where allowed, every unit)."""
 
     unit = SelectField(_l("Unit"), coerce=int, validators=[Optional()])
 
@@ -77,3 +77,7 @@ class UnitPeriodForm(PeriodForm):
         if self.unit.data not in [choice.value for choice in self.unit.choices]:
             abort(404)
         return None if self.unit.data == ALL_UNITS else self.unit.data
+
+
+class UnitPeriodForm(UnitFilterForm, PeriodForm):
+    """A period and one unit of the person's tree (or, where allowed, every unit)."""

@@ -15,7 +15,9 @@ from ..access import require_role
 from ..db import db, write_transaction
 from ..models import ROLES, User
 from ..units import unit_choices
-from ..users import UserRefused, check_password, check_role, check_username, create_user, hash_password, snapshot
+from ..users import (
+    UserRefused, check_password, check_role, check_username, clean_email, create_user, hash_password, snapshot,
+)
 from . import bp, login_throttle
 from .changes import audited
 from .forms import Form, select_choices
@@ -42,6 +44,15 @@ def password_fields():
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
+
+
+def email_field() -> StringField:
+    return StringField(
+        _l("E-mail for alerts"),
+        validators=[rule_validator(clean_email)],
+        description=_l("An inspector is told of every new case here. Optional."),
+        render_kw={"autocomplete": "off", "inputmode": "email"},
+    )
 
 
 def rule_validator(check):
@@ -73,6 +84,7 @@ class UserForm(Form):
         coerce=int,
         description=_l("A manager or inspector sees this unit and the units below it."),
     )
+    email = email_field()
     password, confirm = password_fields()
 
     def validate_unit_id(self, field):
@@ -84,6 +96,10 @@ class UserForm(Form):
 
 class PasswordForm(Form):
     password, confirm = password_fields()
+
+
+class EmailForm(Form):
+    email = email_field()
 
 
 @bp.get("/users")
@@ -101,7 +117,10 @@ def user_new():
     if form.validate_on_submit():
         write_transaction()
         try:
-            user = create_user(form.username.data, form.password.data, form.role.data, form.unit_id.data or None)
+            user = create_user(
+                form.username.data, form.password.data, form.role.data, form.unit_id.data or None,
+                email=form.email.data,
+            )
         except UserRefused as refused:
             db.session.rollback()
             getattr(form, refused.field).errors.append(str(refused.message))
@@ -115,11 +134,29 @@ def user_new():
 @bp.get("/users/<int:user_id>")
 @require_role("admin")
 def user(user_id: int):
-    return render_user(db.get_or_404(User, user_id), PasswordForm(formdata=None))
+    user = db.get_or_404(User, user_id)
+    return render_user(user, PasswordForm(formdata=None))
 
 
-def render_user(user: User, form: PasswordForm) -> str:
-    return render_template("console/user.html", user=user, form=form, role_labels=ROLE_LABELS)
+def render_user(user: User, form: PasswordForm | None = None, email_form: EmailForm | None = None) -> str:
+    return render_template(
+        "console/user.html", user=user, form=form or PasswordForm(formdata=None),
+        email_form=email_form or EmailForm(formdata=None, email=user.email), role_labels=ROLE_LABELS,
+    )
+
+
+@bp.post("/users/<int:user_id>/email")
+@require_role("admin")
+def user_email(user_id: int):
+    """Set or clear the address the account's alerts go to."""
+    user = db.get_or_404(User, user_id)
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return render_user(user, email_form=form), 400
+    with audited("update", "user", user, snapshot):
+        user.email = clean_email(form.email.data)
+    flash(gettext("Alerts for %(name)s go to: %(email)s.", name=user.username, email=user.email or "—"), "success")
+    return redirect(url_for("console.user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/password")

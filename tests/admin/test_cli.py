@@ -347,6 +347,71 @@ def test_kiosk_settings_bad_values_refused_and_nothing_stored(app, runner, args,
     assert json.loads(runner.invoke(args=["kiosk-settings"]).stdout)["thanks_s"] == 4
 
 
+# --- alert-settings and send-alerts ----------------------------------------------------
+
+
+def test_alert_settings_set_and_show(app, runner):
+    result = runner.invoke(args=["alert-settings", "poll_s=5", "case_join_h=24"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["poll_s"], shown["case_join_h"], shown["retry_s"]) == (5, 24, 30)
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "setting")).one()
+        assert (entry.entity_id, entry.before["poll_s"], entry.after["poll_s"]) == ("alerts", 30, 5)
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["poll_s=0"], "must be from 1 to 300"),
+    (["retry_s=x"], "must be a whole number"),
+    (["case_join_h=721"], "must be from 0 to 720"),
+    (["cooldown_s=5"], "There is no setting 'cooldown_s'"),
+])
+def test_alert_settings_bad_values_refused_and_nothing_stored(app, runner, args, phrase):
+    assert_clean_refusal(runner.invoke(args=["alert-settings", *args]), 2, phrase)
+    with app.app_context():
+        assert count(AuditEntry) == 0
+
+
+def test_send_alerts_files_waiting_complaints(app, runner, world):
+    from admin.models import Case
+
+    from .console.console_support import add_ratings
+
+    add_ratings(app, world.kiosk_a_id, [(1, world.officer_a_id, ["bribe"])])
+    result = runner.invoke(args=["send-alerts"])
+    assert result.exit_code == 0, result.output
+    assert "Filed 1 complaints into cases, sent 0 alerts, 0 tries failed." in result.stdout
+    with app.app_context():
+        assert count(Case) == 1
+
+
+def test_send_alerts_exits_1_when_a_send_failed(app, runner, world):
+    from .console.console_support import add_ratings
+
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/closed", WEBHOOK_SECRET="s" * 20)
+    add_ratings(app, world.kiosk_a_id, [(1, world.officer_a_id, ["bribe"])])
+    result = runner.invoke(args=["send-alerts"])
+    assert result.exit_code == 1
+    assert "1 tries failed" in result.stdout
+
+
+def test_create_user_with_an_alert_address(app, runner, world):
+    result = runner.invoke(
+        args=["create-user", "thanhtra", "--role", "inspector", "--unit", str(world.province_id),
+              "--email", "tt@tinh.gov.vn", "--password-stdin"], input="mat-khau-dai-du\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).one() == "tt@tinh.gov.vn"
+
+
+def test_create_user_bad_alert_address_refused_before_the_password(app, runner, world):
+    result = runner.invoke(
+        args=["create-user", "thanhtra", "--role", "inspector", "--unit", str(world.province_id), "--email", "tt"])
+    assert_clean_refusal(result, 1, "Enter an e-mail address")
+    with app.app_context():
+        assert count(User) == 0
+
+
 # --- python -m admin --------------------------------------------------------------------
 
 

@@ -29,7 +29,9 @@ def test_create_user_stores_a_salted_hash_and_an_audit_entry(ctx):
     assert user.password_hash.startswith("scrypt:") and check_password_hash(user.password_hash, GOOD)
     entry = db.session.execute(select(AuditEntry)).scalar_one()
     assert (entry.action, entry.entity, entry.entity_id, entry.actor) == ("create", "user", str(user.id), "cli")
-    assert entry.after == {"username": "quanly.mt", "role": "manager", "unit_id": ctx.commune_a_id, "active": True}
+    assert entry.after == {
+        "username": "quanly.mt", "role": "manager", "unit_id": ctx.commune_a_id, "active": True, "email": None
+    }
 
 
 @pytest.mark.parametrize(

@@ -172,12 +172,14 @@ class CentralProcess:
     def add_kiosk(self, name: str) -> tuple[str, int]:
         """Register another kiosk at desk 1 (through the admin app, faster than the command); token and id."""
         from admin import create_app
-        from admin.db import db
+        from admin.db import db, write_transaction
         from admin.kiosks import register_kiosk
         from admin.models import Desk
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": self.env["ADMIN_DATABASE_URL"], "SECRET_KEY": "kiosk-tests"})
         with app.app_context():
+            # The write lock before reading: the running service may write in between.
+            write_transaction()
             kiosk, token = register_kiosk(db.session.get(Desk, 1), name)
             db.session.commit()
             kiosk_id = kiosk.id

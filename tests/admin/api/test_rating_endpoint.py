@@ -383,3 +383,19 @@ def test_ratings_get_is_405_json(client, world):
     assert res.status_code == 405
     assert res.get_json()["error"]["code"] == "method_not_allowed"
     assert "POST" in res.headers["Allow"]
+
+
+def test_integrity_complaint_sent_twice_is_filed_once_and_ordinary_ratings_not_at_all(app, world, client):
+    from admin.cases import file_complaints
+    from admin.models import Case, ComplaintIntake
+
+    bribe = rating(1, score=1, officer_id=world.officer_a_id, reasons=["bribe", "slow"])
+    slow = rating(2, score=1, officer_id=world.officer_a_id, reasons=["slow"])
+    for _ in range(2):
+        assert post(client, world.token_a, [bribe, slow]).status_code == 200
+    assert count(app, ComplaintIntake) == 1
+    with app.app_context():
+        assert file_complaints() == 1
+        case = db.session.scalars(select(Case)).one()
+        assert (case.officer_id, case.complaints) == (world.officer_a_id, 1)
+    assert count(app, ComplaintIntake) == 0

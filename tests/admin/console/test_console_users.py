@@ -29,7 +29,7 @@ def test_create_manager_account_who_can_sign_in(app, world, admin_client):
         assert user.password_hash.startswith("scrypt:")
         [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "user")).all()
         assert entry.after == {"username": "lanhdao.maitrung", "role": "manager", "unit_id": world.commune_a_id,
-                               "active": True}
+                               "active": True, "email": None}
         assert entry.actor == "quantri"
     client = app.test_client()
     assert login(client, "lanhdao.maitrung", NEW_PASSWORD).status_code == 302
@@ -117,3 +117,20 @@ def test_reset_password_signs_out_open_sessions(app, world, admin_client):
     after = victim.get("/officers")
     assert after.status_code == 302
     assert "/login" in after.headers["Location"]
+
+
+def test_admin_sets_and_clears_the_alert_address_of_an_account(app, world):
+    client = signed_in(app, "admin")
+    inspector = add_user(app, "thanhtra", "inspector", world.commune_a_id)
+    page = f"/users/{inspector}"
+    refused = submit(client, page, f"{page}/email", {"email": "thanhtra at xa.gov.vn\r\nBcc: x@y.z"})
+    assert refused.status_code == 400
+    assert "Nhập địa chỉ thư điện tử" in text(refused)
+    assert submit(client, page, f"{page}/email", {"email": " tt@maitrung.gov.vn "}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, inspector).email == "tt@maitrung.gov.vn"
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "user").order_by(AuditEntry.id.desc())).first()
+        assert (entry.before["email"], entry.after["email"]) == (None, "tt@maitrung.gov.vn")
+    assert submit(client, page, f"{page}/email", {"email": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, inspector).email is None
