@@ -36,6 +36,7 @@ from .scale import KIOSK_SETTINGS, load_scale
 from .settings import SettingGroup, SettingRefused
 from .seed import SeedRefused, seed_demo
 from .users import UserRefused, check_role, check_username, clean_email, create_user
+from .watch_rules import WATCH_SETTINGS
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -244,18 +245,29 @@ alert_settings = settings_command(
 )
 
 
+watch_settings = settings_command(
+    "watch-settings", WATCH_SETTINGS,
+    """Xem hoặc đặt ngưỡng của các quy tắc giám sát / Show or set the thresholds of the watch rules.
+
+    For example ``satisfaction_pct=70 last_n=30 silent_min=30 burst_count=10``
+    (docs/protocol.md §3 lists them all). Prints the settings as JSON.
+    """,
+)
+
+
 @click.command("send-alerts")
 @with_appcontext
 def send_alerts() -> None:
-    """Gửi cảnh báo đang chờ / File waiting complaints into cases and send the alerts that are due, once.
+    """Gửi cảnh báo đang chờ / File waiting complaints into cases, run the watch rules, send the alerts due, once.
 
     Every ``python -m admin`` process does this by itself; the command is for
     an operator who wants it done now, or a service stopped for maintenance.
     """
-    done = run_pass(current_app._get_current_object())
+    done = run_pass(current_app._get_current_object(), watch=True)
     click.echo(
-        f"Đã xếp {done.filed} phản ánh vào hồ sơ, gửi {done.sent} cảnh báo, {done.failed} lần gửi lỗi. / "
-        f"Filed {done.filed} complaints into cases, sent {done.sent} alerts, {done.failed} tries failed."
+        f"Đã xếp {done.filed} phản ánh vào hồ sơ, mở {done.watched} cảnh báo giám sát, gửi {done.sent} cảnh báo, "
+        f"{done.failed} lần gửi lỗi. / Filed {done.filed} complaints into cases, opened {done.watched} watch alerts, "
+        f"sent {done.sent} alerts, {done.failed} tries failed."
     )
     if done.failed:
         sys.exit(1)
@@ -273,6 +285,6 @@ def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
     for command in (
         init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings,
-        alert_settings, send_alerts, rebuild_counts,
+        alert_settings, watch_settings, send_alerts, rebuild_counts,
     ):
         app.cli.add_command(command)

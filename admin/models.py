@@ -44,6 +44,18 @@ CASE_CONCLUSIONS = ("substantiated", "not_substantiated", "unverifiable")
 # What was done about the officer: nothing, nhắc nhở, kiểm điểm, điều chuyển, thay thế.
 CASE_ACTIONS = ("none", "reminder", "review", "transfer", "replace")
 DELIVERY_CHANNELS = ("email", "webhook")
+# What the watch rules look for (``watch_rules``), and whom each alert goes to.
+WATCH_RULES = {
+    "low_satisfaction": "manager",
+    "kiosk_silent": "admin",
+    "seq_gap": "admin",
+    "seq_reuse": "admin",
+    "rating_burst": "admin",
+    "clock_off": "admin",
+    "desk_closed": "inspector",
+    "sign_out_after_low": "inspector",
+}
+WATCH_STATUSES = ("open", "acknowledged", "closed")
 NO_OFFICER = 0  # officer key in the daily tables for ratings made with nobody on duty
 
 
@@ -476,3 +488,60 @@ class Delivery(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WatchAlert(db.Model):
+    """Something a watch rule found that a person should look at, until they close it with a note.
+
+    ``key`` names the condition (the rule and what it is about, and for a
+    passing condition its episode); ``open_key`` holds it while the alert is
+    not closed, so one condition has one open alert however many processes
+    look. ``role`` is who handles it: the managers, administrators or
+    inspectors whose unit covers ``unit_id``.
+    """
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
+        CheckConstraint("role IN ('admin', 'manager', 'inspector')", name="role"),
+        Index("ix_watch_alerts_key", "key", "closed_at"),
+        Index("ix_watch_alerts_role_status", "role", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(30))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id"))
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    open_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    # The figures that fired the rule, for the person reading it (see ``watch_rules``).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    unit: Mapped[Unit] = relationship()
+    officer: Mapped[Officer | None] = relationship()
+    desk: Mapped[Desk | None] = relationship()
+    kiosk: Mapped[Kiosk | None] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+
+class WatchMark(db.Model):
+    """How far a watch rule has read a growing table (the last id it looked at), or its last run."""
+
+    __tablename__ = "watch_marks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_day: Mapped[date | None] = mapped_column(Date)

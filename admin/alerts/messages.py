@@ -1,4 +1,5 @@
-"""What the alerts say: the e-mail to each inspector and the webhook's JSON, queued for delivery.
+"""What the alerts say: about a case, the e-mail to each inspector and the webhook's JSON, queued for
+delivery; about a watch alert, its title, its sentence and its e-mail.
 
 The e-mail is in Vietnamese, then English, and names no citizen: it says
 which case, officer, desk and reasons, and where to handle it. Neither
@@ -7,13 +8,15 @@ carries the citizen's comment or ticket number, which stay in the console.
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale, format_decimal, lazy_gettext as _l
 from sqlalchemy import select
 
 from ..db import db
-from ..models import Case, Desk, Officer, Rating, Reason, Unit, User
+from ..i18n import local_date, local_datetime
+from ..models import Case, Desk, Kiosk, Officer, Rating, Reason, Unit, User, WatchAlert
 from . import deliveries
 
 
@@ -49,6 +52,78 @@ def queue_case_alerts(case: Case, rating: Rating, opened: bool, inspectors: list
                 deliveries.queue(event, "email", inspector.email, subject, body)
     if current_app.config.get("WEBHOOK_URL"):
         deliveries.queue(event, "webhook", current_app.config["WEBHOOK_URL"], event, _webhook_body(facts, rating))
+
+
+RULE_TITLES = {
+    "low_satisfaction": _l("Satisfaction confidently below the threshold"),
+    "kiosk_silent": _l("Kiosk silent in opening hours"),
+    "seq_gap": _l("Ratings missing from a kiosk"),
+    "seq_reuse": _l("A kiosk numbered two ratings alike"),
+    "rating_burst": _l("A burst of ratings at one kiosk"),
+    "clock_off": _l("Kiosk clock far off"),
+    "desk_closed": _l("Desk closed for much of the opening hours"),
+    "sign_out_after_low": _l("Officer signed out right after low ratings"),
+}
+
+
+# One sentence per rule, from the figures the rule kept in ``details`` (times are UTC ISO text).
+DESCRIPTIONS = {
+    "low_satisfaction": _l("%(rate_pct)s%% satisfied over the last %(ratings)d ratings (since %(since)s): with 95%% "
+                           "confidence at most %(upper_bound_pct)s%%, below the threshold of %(threshold_pct)d%%."),
+    "kiosk_silent": _l("Not heard from for %(silent_min)d minutes (last seen: %(last_seen)s)."),
+    "seq_gap": _l("%(missing)d ratings the kiosk numbered never arrived (numbers %(gaps)s), and the kiosk has "
+                  "nothing left to send; %(rejected_on_kiosk)s were set aside as rejected on the kiosk."),
+    "seq_reuse": _l("Two ratings from this kiosk carry the number %(seq)d."),
+    "rating_burst": _l("%(ratings)d ratings within %(within_s)d seconds, from %(from)s."),
+    "clock_off": _l("The kiosk's clock is %(offset_s)d seconds off."),
+    "desk_closed": _l("On %(day)s nobody was on duty for %(closed_pct)s%% of the %(open_hours)s opening hours."),
+    "sign_out_after_low": _l("Signed out at %(signed_out)s, %(low_ratings)d low ratings in the %(within_min)d "
+                             "minutes before."),
+}
+TIME_FIELDS = ("since", "last_seen", "from", "signed_out", "day")
+
+
+def describe(alert: WatchAlert) -> str:
+    """What the rule found, in one sentence in the current language, with local times."""
+    values = dict(alert.details)
+    for name in TIME_FIELDS:
+        raw = values.get(name)
+        if isinstance(raw, str):
+            values[name] = local_date(date.fromisoformat(raw)) if len(raw) == 10 else local_datetime(
+                datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            )
+        elif name in values and raw is None:
+            values[name] = "—"
+    for name, value in values.items():
+        if isinstance(value, float):
+            values[name] = format_decimal(value, format="#,##0.0")
+    if "gaps" in values:
+        values["gaps"] = ", ".join(f"{a}–{b}" if a != b else str(a) for a, b in values["gaps"])
+    try:
+        return str(DESCRIPTIONS[alert.rule] % values)
+    except (KeyError, TypeError, ValueError):
+        return str(alert.details)
+
+
+def watch_email(alert: WatchAlert) -> tuple[str, str]:
+    """Subject and text of the e-mail about a watch alert, each in Vietnamese then English."""
+    subjects, texts = [], []
+    base = current_app.config.get("PUBLIC_URL")
+    facts = {
+        "alert": alert,
+        "unit": db.session.get(Unit, alert.unit_id),
+        "officer": db.session.get(Officer, alert.officer_id) if alert.officer_id else None,
+        "desk": db.session.get(Desk, alert.desk_id) if alert.desk_id else None,
+        "kiosk": db.session.get(Kiosk, alert.kiosk_id) if alert.kiosk_id else None,
+        "url": f"{base.rstrip('/')}/alerts/{alert.id}" if base else None,
+    }
+    for lang in ("vi", "en"):
+        with force_locale(lang):
+            title = str(RULE_TITLES[alert.rule])
+            subjects.append(title)
+            texts.append(current_app.jinja_env.get_template("alerts/watch_email.txt").render(
+                lang=lang, title=title, description=describe(alert), **facts).strip())
+    return f"[Hài Lòng] {subjects[0]} / {subjects[1]}", "\n\n-- \n\n".join(texts) + "\n"
 
 
 SUBJECTS = {True: _l("New misconduct case #%(id)d"), False: _l("New complaint in misconduct case #%(id)d")}

@@ -4,12 +4,16 @@ It makes a pass every ``poll_s`` seconds, and at once when this process
 stores a complaint (``wake_alert_worker``), so an inspector hears of a case
 within seconds; the poll catches complaints that other processes stored
 and retries that fell due. A pass files every waiting complaint into its
-case (``cases.file_complaints``) and sends every delivery that is due.
+case (``cases.file_complaints``), runs the watch rules when they are due
+(every ``every_s`` of the watch settings, ``watch_rules``), and sends every
+delivery that is due.
 """
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from functools import partial
 from typing import NamedTuple
 
@@ -17,6 +21,7 @@ from flask import Flask, current_app
 
 from ..cases import file_complaints
 from ..db import db
+from ..watch_rules import WATCH_SETTINGS, run_watch
 from . import ALERT_SETTINGS
 from .deliveries import BATCH, Send, send_due
 from .mail import send_email
@@ -30,11 +35,12 @@ FAILED_PASS_WAIT_S = 5.0
 
 
 class Pass(NamedTuple):
-    """What one pass did: complaints filed, deliveries sent, tries that failed."""
+    """What one pass did: complaints filed, deliveries sent, tries that failed, watch alerts opened."""
 
     filed: int
     sent: int
     failed: int
+    watched: int = 0
 
 
 def senders(app: Flask) -> dict[str, Send]:
@@ -47,20 +53,21 @@ def senders(app: Flask) -> dict[str, Send]:
     return out
 
 
-def run_pass(app: Flask) -> Pass:
-    """File every waiting complaint, then send every delivery that is due."""
+def run_pass(app: Flask, watch: bool = False) -> Pass:
+    """File every waiting complaint, run the watch rules if ``watch``, then send every delivery that is due."""
     with app.app_context():
         try:
             filed = 0
             while batch := file_complaints():
                 filed += batch
+            watched = run_watch() if watch else 0
             sent = failed = 0
             channels = senders(app)
             while True:
                 ok, bad = send_due(channels)
                 sent, failed = sent + ok, failed + bad
                 if ok + bad < BATCH:
-                    return Pass(filed, sent, failed)
+                    return Pass(filed, sent, failed, watched)
         finally:
             db.session.remove()
 
@@ -73,6 +80,7 @@ class AlertWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watched_at = -math.inf
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="hailong-alerts", daemon=True)
@@ -93,10 +101,16 @@ class AlertWorker:
             # Cleared before the pass: a wake during it makes another pass at once.
             self._wake.clear()
             try:
-                run_pass(self.app)
                 with self.app.app_context():
                     wait = ALERT_SETTINGS.load()["poll_s"]
+                    watch_every = WATCH_SETTINGS.load()["every_s"]
                     db.session.remove()
+                watch = time.monotonic() - self._watched_at >= watch_every
+                if watch:
+                    self._watched_at = time.monotonic()
+                run_pass(self.app, watch)
+                if watch:
+                    wait = min(wait, watch_every)
             except Exception:
                 log.exception("An alert pass failed; trying again in %.0f s", FAILED_PASS_WAIT_S)
                 wait = FAILED_PASS_WAIT_S

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from flask_login import current_user, login_required
 
+from .. import watch
 from ..access import can_edit, can_see_integrity
 
 bp = Blueprint("console", __name__)
@@ -46,10 +47,12 @@ def role_context():
         "can_see_integrity": integrity,
         # The count of new cases beside the menu entry, on every page.
         "new_cases": case_pages.open_case_count(current_user) if integrity else 0,
+        "new_alerts": watch.open_alert_count(current_user),
     }
 
 
 from . import (  # noqa: E402,F401  (each registers its pages on bp)
+    alert_pages,
     audit_pages,
     case_pages,
     complaint_pages,

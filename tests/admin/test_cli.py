@@ -372,6 +372,15 @@ def test_alert_settings_bad_values_refused_and_nothing_stored(app, runner, args,
         assert count(AuditEntry) == 0
 
 
+def test_watch_settings_set_show_and_refuse(app, runner):
+    result = runner.invoke(args=["watch-settings", "satisfaction_pct=80", "open_saturday=true"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert (shown["satisfaction_pct"], shown["open_saturday"], shown["last_n"]) == (80, True, 30)
+    assert_clean_refusal(runner.invoke(args=["watch-settings", "last_n=2"]), 2, "must be from 5 to 1000")
+    assert json.loads(runner.invoke(args=["watch-settings"]).stdout)["last_n"] == 30
+
+
 def test_send_alerts_files_waiting_complaints(app, runner, world):
     from admin.models import Case
 
@@ -380,7 +389,7 @@ def test_send_alerts_files_waiting_complaints(app, runner, world):
     add_ratings(app, world.kiosk_a_id, [(1, world.officer_a_id, ["bribe"])])
     result = runner.invoke(args=["send-alerts"])
     assert result.exit_code == 0, result.output
-    assert "Filed 1 complaints into cases, sent 0 alerts, 0 tries failed." in result.stdout
+    assert "Filed 1 complaints into cases, opened 0 watch alerts, sent 0 alerts, 0 tries failed." in result.stdout
     with app.app_context():
         assert count(Case) == 1
 

@@ -95,7 +95,7 @@ def test_new_case_mails_the_inspectors_above_the_desk_and_calls_the_webhook(app,
     assert sorted(document["complaint"]) == ["at", "clock_flag", "id", "integrity_reasons", "reasons", "score", "source"]
 
     # Nothing is sent twice.
-    assert run_pass(app) == (0, 0, 0)
+    assert run_pass(app)[:3] == (0, 0, 0)
     assert len(mailbox.messages) == 2 and len(webhook.calls) == 1
 
 
@@ -114,21 +114,21 @@ def test_smtp_outage_loses_nothing_and_sends_once_when_it_is_back(app, inspector
     app.config.update(alert_config(mailbox, None))
     mailbox.stop()
     complain(app, inspectors)
-    assert run_pass(app) == (1, 0, 2)
+    assert run_pass(app)[:3] == (1, 0, 2)
     rows = deliveries(app)
     assert all(row.sent_at is None and row.attempts == 1 and "SMTP" in row.last_error for row in rows)
     assert all(row.next_attempt_at > utcnow() + timedelta(seconds=20) for row in rows)
     # Not due yet: nothing is tried.
-    assert run_pass(app) == (0, 0, 0)
+    assert run_pass(app)[:3] == (0, 0, 0)
 
     time_passes(app)
-    assert run_pass(app) == (0, 0, 2)
+    assert run_pass(app)[:3] == (0, 0, 2)
     assert [row.attempts for row in deliveries(app)] == [2, 2]
     mailbox.start()
     time_passes(app)
-    assert run_pass(app) == (0, 2, 0)
+    assert run_pass(app)[:3] == (0, 2, 0)
     time_passes(app)
-    assert run_pass(app) == (0, 0, 0)
+    assert run_pass(app)[:3] == (0, 0, 0)
     assert len(mailbox.messages) == 2
     assert all(row.sent_at is not None and row.last_error is None for row in deliveries(app))
 
@@ -137,11 +137,11 @@ def test_webhook_outage_is_retried_with_the_same_delivery_id(app, inspectors, we
     app.config.update(alert_config(None, webhook))
     webhook.failing = True
     complain(app, inspectors)
-    assert run_pass(app) == (1, 0, 1)
+    assert run_pass(app)[:3] == (1, 0, 1)
     assert "503" in deliveries(app)[0].last_error
     webhook.failing = False
     time_passes(app)
-    assert run_pass(app) == (0, 1, 0)
+    assert run_pass(app)[:3] == (0, 1, 0)
     [call] = webhook.calls
     assert {k.lower(): v for k, v in call["headers"].items()}["x-hailong-delivery"] == str(deliveries(app)[0].id)
 
@@ -154,16 +154,16 @@ def test_a_delivery_another_process_holds_is_left_until_its_lease_ends(app, insp
         file_complaints()
         db.session.execute(update(Delivery).values(lease_until=utcnow() + LEASE, attempts=1))
         db.session.commit()
-    assert run_pass(app) == (0, 0, 0)
+    assert run_pass(app)[:3] == (0, 0, 0)
     with app.app_context():
         db.session.execute(update(Delivery).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-    assert run_pass(app) == (0, 1, 0)
+    assert run_pass(app)[:3] == (0, 1, 0)
 
 
 def test_nothing_is_queued_on_channels_that_are_not_set_up(app, inspectors):
     complain(app, inspectors)
-    assert run_pass(app) == (1, 0, 0)
+    assert run_pass(app)[:3] == (1, 0, 0)
     assert deliveries(app) == []
 
 
@@ -174,7 +174,7 @@ def test_a_channel_removed_after_queueing_keeps_its_deliveries_waiting(app, insp
         from admin.cases import file_complaints
         file_complaints()
     app.config["WEBHOOK_URL"] = None
-    assert run_pass(app) == (0, 0, 1)
+    assert run_pass(app)[:3] == (0, 0, 1)
     assert "not set up" in deliveries(app)[0].last_error
 
 

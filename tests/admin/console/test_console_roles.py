@@ -140,16 +140,23 @@ def test_manager_and_viewer_have_no_complaints_page(app, world):
 
 
 def post_urls(app, world, except_endpoints: frozenset[str] = frozenset()) -> list[str]:
-    """Every console address that accepts a POST, filled in with the world's ids (and a case in commune A)."""
+    """Every console address that accepts a POST, filled in with the world's ids (a case and an alert in commune A)."""
+    from datetime import timedelta
+
     from admin.cases import file_complaints
     from admin.models import Case
+    from admin.watch import raise_alert
 
     add_ratings(app, world.kiosk_a_id, [(1, world.officer_a_id, ["bribe"])])
     with app.app_context():
         file_complaints()
+        alert_id = raise_alert("clock_off", "clock", world.commune_a_id, {"offset_s": 900}, timedelta(0),
+                               kiosk_id=world.kiosk_a_id).id
+        db.session.commit()
         period_id = db.session.scalar(select(DutyPeriod.id).where(DutyPeriod.desk_id == world.desk_a_id))
         case_id = db.session.scalar(select(Case.id))
     ids = {
+        "alert_id": alert_id,
         "case_id": case_id,
         "period_id": period_id,
         "unit_id": world.commune_a_id,
@@ -182,8 +189,8 @@ def test_read_only_roles_get_403_on_every_post(app, world, role):
         assert response.status_code == 403, url
         assert "không được phép" in text(response)
     with app.app_context():
-        # Only the case's opening, by the service itself.
-        assert db.session.scalars(select(AuditEntry.action)).all() == ["open"]
+        # Only the openings of the case and the alert, by the service itself.
+        assert db.session.scalars(select(AuditEntry.action)).all() == ["open", "open"]
 
 
 @pytest.mark.parametrize("url", ["/units/new", "/desks/new", "/officers/new", "/kiosks/new", "/users", "/audit"])
