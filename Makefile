@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test chromium
 	$(PY) bench/kiosk_drain.py
 	$(PY) bench/kiosk_rss.py
 	$(PY) bench/kiosk_tap.py
+	$(PY) bench/alert_latency.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -42,6 +42,9 @@ KIOSK_SETTINGS = SettingGroup(
         "languages": ["vi", "en"],
         # Off: with nobody on duty the kiosk shows its closed view and takes no ratings.
         "accept_without_officer": False,
+        # On: every score is followed by the same question about what was not right, so
+        # that what the screen shows next does not tell the desk which level was chosen.
+        "reasons_after_every_score": True,
     },
     rules={
         "cooldown_s": (int, 0, 600),
@@ -49,6 +52,7 @@ KIOSK_SETTINGS = SettingGroup(
         "reasons_timeout_s": (int, 5, 600),
         "heartbeat_s": (int, 10, 3600),
         "accept_without_officer": (bool, 0, 1),
+        "reasons_after_every_score": (bool, 0, 1),
     },
 )
 

@@ -74,6 +74,9 @@ Z95 = 1.959964
 RECENT_DAYS = 180
 # A kiosk's ratings read back (by sequence number) to find a burst or the ratings before a sign-out.
 LOOKBACK_RATINGS = 1000
+# New ratings one pass reads at most; the rest wait for the next pass, so that a pass
+# stays short however fast ratings arrive.
+NEW_RATINGS_PER_PASS = 20_000
 
 
 def wilson_upper(satisfied: int, total: int, z: float = Z95) -> float:
@@ -138,7 +141,7 @@ def _new_ratings_rules(now: datetime, settings: dict[str, Any], quiet: timedelta
         return 0
     rows = db.session.execute(
         select(Rating.id, Rating.kiosk_id, Rating.desk_id, Rating.unit_id, Rating.officer_id, Rating.seq)
-        .where(Rating.id > mark.last_id).order_by(Rating.id)
+        .where(Rating.id > mark.last_id).order_by(Rating.id).limit(NEW_RATINGS_PER_PASS)
     ).all()
     if not rows:
         return 0

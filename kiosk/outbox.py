@@ -115,16 +115,40 @@ class Outbox:
         return rating_id, self._write(work)
 
     def set_reasons(self, rating_id: str, codes: list[str], now: float) -> bool:
-        """Attach reasons to a rating still waiting for them and make it sendable; False otherwise."""
+        """Add the final reasons to a rating still waiting for them and make it sendable; False otherwise.
+
+        They join those stored so far (answered with the buttons). True also
+        when the rating already carries them all (the answer to an earlier try
+        was lost), so a screen may send again.
+        """
+        return self.save_reasons(rating_id, codes, now, sendable_at=now, final=True)
+
+    def save_reasons(self, rating_id: str, codes: list[str], now: float, *, sendable_at: float, final: bool) -> bool:
+        """Store reasons for a rating still waiting for them, and when it becomes sendable.
+
+        Not ``final``: ``codes`` are all the reasons chosen so far, and the
+        rating goes on waiting (until ``sendable_at``); it is sent with them if
+        nothing else comes. ``final``: ``codes`` join those stored and the
+        rating is done. False when the rating is not waiting (unknown, sent,
+        or past its wait).
+        """
 
         def work(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "UPDATE ratings SET reasons = ?, awaiting_reasons = 0, sendable_at = ?"
-                " WHERE uuid = ? AND awaiting_reasons = 1 AND state = 'pending' AND sendable_at > ?"
-                " AND sendable_at <= ?",
-                (json.dumps(codes), now, rating_id, now, now + MAX_REASONS_WAIT_S),
+            row = conn.execute("SELECT reasons, awaiting_reasons, sendable_at FROM ratings WHERE uuid = ?"
+                               " AND state = 'pending'", (rating_id,)).fetchone()
+            if row is None:
+                return False
+            have = json.loads(row["reasons"])
+            if not row["awaiting_reasons"]:
+                return final and set(codes) <= set(have)
+            if not now < row["sendable_at"] <= now + MAX_REASONS_WAIT_S:
+                return False
+            reasons = list(dict.fromkeys([*have, *codes])) if final else codes
+            conn.execute(
+                "UPDATE ratings SET reasons = ?, awaiting_reasons = ?, sendable_at = ? WHERE uuid = ?",
+                (json.dumps(reasons), 0 if final else 1, sendable_at, rating_id),
             )
-            return cursor.rowcount == 1
+            return True
 
         return self._write(work)
 

@@ -21,19 +21,24 @@ import threading
 import time
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 from werkzeug.security import check_password_hash
 
-from .outbox import ConfigCache, Outbox
+from .outbox import MAX_REASONS_WAIT_S, ConfigCache, Outbox
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("touch", "button")
 PIN_MAX_FAILURES = 5
 PIN_LOCK_S = 300
+# A rating waiting for its reasons waits this much longer than the screen's own timer,
+# so that a screen whose send failed can ask the citizen again before the rating goes.
+REASONS_GRACE_S = 15.0
+# A button answer this soon after the rating or the previous answer is ignored.
+ANSWER_SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,10 @@ class PressResult:
     recorded: bool
     rating_id: str | None
     ask_reasons: bool
-    ignored: str | None  # "cooldown" | "closed" | "waiting" | "bad_score"
+    # "cooldown" | "closed" | "waiting" | "bad_score"; for a button that answered a reason,
+    # "answer", "too_soon" (ignored), or "not_recorded" when the answer could not be stored
+    # (it is asked again).
+    ignored: str | None
     cooldown_left_s: float
 
 
@@ -58,6 +66,24 @@ class SignInResult:
 
 
 Listener = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class _Report:
+    """The reasons being asked after a rating: which one the buttons are at, and those chosen."""
+
+    rating_id: str
+    by_buttons: bool  # rated with a button: the buttons answer (a touch rating's are answered on the screen)
+    order: list[str]
+    deadline: float  # monotonic: the citizen has stopped answering
+    last_answer: float  # monotonic: the rating, or the last answer
+    step: int = 0
+    chosen: list[str] = field(default_factory=list)
+    failed: bool = False  # the last answer could not be stored: asked again
+
+    def as_event(self) -> dict[str, Any]:
+        return {"type": "report", "rating_id": self.rating_id, "order": self.order, "step": self.step,
+                "chosen": list(self.chosen), "failed": self.failed}
 
 
 def local_now_iso(at: float) -> str:
@@ -106,6 +132,7 @@ class KioskService:
         self._boot = uuid.uuid4().hex[:8]
         self._changes = 0
         self._last_rating_at: float | None = None
+        self._report: _Report | None = None
         self._config: dict[str, Any] | None = None
         self._etag: str | None = None
         cached = cache.load()
@@ -196,6 +223,8 @@ class KioskService:
             "reasons_timeout_s": float(settings.get("reasons_timeout_s", 20)),
             "languages": list(settings.get("languages", ["vi", "en"])),
             "accept_without_officer": settings.get("accept_without_officer") is True,
+            # Off unless the central service says so (one that predates it does not).
+            "reasons_after_every_score": settings.get("reasons_after_every_score") is True,
         }
 
     def _officers(self) -> dict[int, dict[str, Any]]:
@@ -285,6 +314,9 @@ class KioskService:
             scale = self._config["scale"]
             if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= len(scale["levels"]):
                 return PressResult(False, None, False, "bad_score", 0.0)
+            if source == "button" and self._report_open() and self._report.by_buttons:
+                # While the reasons of a button rating are asked, the buttons answer them.
+                return self._answer_by_button(score, len(scale["levels"]))
             if self._view() == "closed":
                 return PressResult(False, None, False, "closed", 0.0)
             settings = self._settings()
@@ -292,42 +324,131 @@ class KioskService:
             if left > 0:
                 self.outbox.increment_meta("ignored_presses")
                 return PressResult(False, None, False, "cooldown", round(left, 3))
-            ask = score <= scale["ask_reasons_at_or_below"]
+            # Asked after every score when the central service says so: then what the screen
+            # shows next tells nobody at the desk which level was chosen.
+            ask = settings["reasons_after_every_score"] or score <= scale["ask_reasons_at_or_below"]
             now = self._clock()
             rating_id, _ = self.outbox.add_rating(
                 score=score,
                 officer_id=self.on_duty_officer_id(),
                 source=source,
                 created_at=local_now_iso(now),
-                sendable_at=now + settings["reasons_timeout_s"] if ask else now,
+                sendable_at=now + self._reasons_wait(settings) if ask else now,
                 awaiting_reasons=ask,
             )
             self._last_rating_at = self._monotonic()
             cooldown = settings["cooldown_s"]
-        self._emit({"type": "rated", "rating_id": rating_id, "score": score, "source": source,
+            if ask:
+                self._report = _Report(rating_id, source == "button", self._button_order(),
+                                       self._monotonic() + settings["reasons_timeout_s"], self._monotonic())
+        # The event does not carry the score: every open page learns only that a rating was made.
+        self._emit({"type": "rated", "rating_id": rating_id, "source": source,
                     "ask_reasons": ask, "cooldown_left_s": cooldown})
-        if not ask:
+        if ask:
+            self._emit_report()
+        else:
             self._wake()
         return PressResult(True, rating_id, ask, None, cooldown)
 
     def give_reasons(self, rating_id: str, codes: list[str]) -> bool:
-        """Attach the reasons chosen after a low score; False if refused (nothing stored).
+        """Attach the reasons chosen on the screen and make the rating sendable; False if refused.
 
-        Refused: a code the config does not list, a rating that is not waiting
-        for reasons (unknown, already given, or past its timeout and sendable).
+        Those chosen with the buttons for the same rating are kept too.
+        Refused (nothing stored): a code the config does not list, a rating
+        that is not waiting for reasons (unknown, or past its wait). A failed
+        write raises: the screen then says the reasons were not recorded.
         """
         if not isinstance(rating_id, str) or not isinstance(codes, list):
             return False
         with self._lock:
             known = {r["code"] for r in (self._config or {}).get("reasons", [])}
-        if not all(isinstance(c, str) and c in known for c in codes):
-            return False
-        # Duplicates count once: the central service compares reasons as a set.
-        unique = list(dict.fromkeys(codes))
-        if not self.outbox.set_reasons(rating_id, unique, self._clock()):
-            return False
+            if not all(isinstance(c, str) and c in known for c in codes):
+                return False
+            # Duplicates count once: the central service compares reasons as a set. The
+            # outbox adds them to those the buttons stored.
+            if not self.outbox.set_reasons(rating_id, list(dict.fromkeys(codes)), self._clock()):
+                return False
+            if self._report is not None and self._report.rating_id == rating_id:
+                self._report = None
+        self._emit({"type": "reported", "rating_id": rating_id, "ok": True})
         self._wake()
         return True
+
+    # -- the reasons, with the buttons ------------------------------------------
+
+    @staticmethod
+    def _reasons_wait(settings: dict[str, Any]) -> float:
+        """How long a rating waits for its reasons: the screen's time and a grace, within the outbox's bound."""
+        return min(settings["reasons_timeout_s"] + REASONS_GRACE_S, MAX_REASONS_WAIT_S)
+
+    def _button_order(self) -> list[str]:
+        """The reasons as the buttons go through them: misconduct first, then the config's order."""
+        reasons = (self._config or {}).get("reasons", [])
+        return [r["code"] for r in sorted(reasons, key=lambda r: not r.get("integrity"))]
+
+    def _report_open(self) -> bool:
+        """Whether the buttons answer reasons now. The last report is kept after its time:
+        the screen may still send its own choices for it, which join the buttons' ones."""
+        return self._report is not None and self._monotonic() <= self._report.deadline
+
+    def report_state(self) -> dict[str, Any] | None:
+        """The reasons being asked now (for a page that opens meanwhile), or None."""
+        with self._lock:
+            if not self._report_open():
+                return None
+            return self._report.as_event()
+
+    def _answer_by_button(self, score: int, levels: int) -> PressResult:
+        """A button pressed while the reasons of a button rating are asked: the lowest (red,
+        "not satisfied") says yes, this happened, to the reason shown; the highest (green)
+        no; any between that the citizen is done. Each answer is stored at once (the
+        rating waits a while longer), so what the screen shows as chosen is on disk;
+        after the last reason the rating is sendable. A press too soon after the rating
+        or the last answer is ignored: nobody read the question that fast, and a
+        bouncing or doubled press must not say yes to a complaint. Called with the lock held.
+        """
+        report = self._report
+        settings = self._settings()
+        if self._monotonic() - report.last_answer < ANSWER_SETTLE_S:
+            self.outbox.increment_meta("ignored_presses")
+            return PressResult(False, report.rating_id, True, "too_soon", 0.0)
+        report.last_answer = self._monotonic()
+        if score == levels or score == 1:
+            if score == 1 and report.step < len(report.order):
+                report.chosen.append(report.order[report.step])
+            report.step += 1
+        done = score not in (1, levels) or report.step >= len(report.order)
+        now = self._clock()
+        sendable = now if done else now + self._reasons_wait(settings)
+        try:
+            stored = self.outbox.save_reasons(report.rating_id, list(report.chosen), now,
+                                              sendable_at=sendable, final=done)
+        except Exception:
+            log.exception("the reasons chosen with the buttons could not be stored")
+            stored = False
+        if not stored:
+            # Not recorded: the citizen is asked again, from the first reason.
+            if score == 1 and report.chosen and report.step > 0:
+                report.chosen.pop()
+            report.step = 0
+            report.failed = True
+            report.deadline = self._monotonic() + settings["reasons_timeout_s"]
+            self._emit_report()
+            return PressResult(False, report.rating_id, True, "not_recorded", 0.0)
+        report.failed = False
+        if done:
+            self._report = None
+            self._emit({"type": "reported", "rating_id": report.rating_id, "ok": True})
+            self._wake()
+        else:
+            report.deadline = self._monotonic() + settings["reasons_timeout_s"]
+            self._emit_report()
+        return PressResult(False, report.rating_id, True, "answer", 0.0)
+
+    def _emit_report(self) -> None:
+        report = self._report
+        if report is not None:
+            self._emit(report.as_event())
 
     # -- officer duty ---------------------------------------------------------
 

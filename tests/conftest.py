@@ -1,4 +1,4 @@
-"""Fixtures and settings shared by every test: mock pins, CI strictness, the browser.
+"""Fixtures and settings shared by every test: mock pins, CI strictness, the browser, an SMTP server.
 
 Under ``CI=true`` nothing may be skipped for a missing component: PostgreSQL
 (``TEST_DATABASE_URL``) and Chromium must be there.
@@ -46,3 +46,14 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on 127.0.0.1 and what it received (the province's mail server, in alert tests)."""
+    from .admin.alerts.receivers_support import Mailbox
+
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()

@@ -10,12 +10,13 @@ from .kiosk_support import Canned, CentralProcess, KioskProcess
 
 @pytest.fixture(scope="session")
 def shared_central(tmp_path_factory) -> Iterator[CentralProcess]:
-    """One central service for the kiosk tests: cool-down and thanks 0, ratings taken without an officer.
+    """One central service for the kiosk tests: cool-down and thanks 0, ratings taken without an officer,
+    reasons asked after low scores only (the tests of delivery need no reasons after a high score).
 
     Tests that count what arrived use a kiosk of their own (``add_kiosk``).
     """
     central = CentralProcess(tmp_path_factory.mktemp("central"))
-    central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
+    central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True, reasons_after_every_score=False)
     yield central
     central.stop()
 

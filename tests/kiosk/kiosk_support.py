@@ -147,9 +147,13 @@ class CentralProcess:
 
     def flask(self, *args: str) -> str:
         """Run ``flask --app admin ARGS`` on this database; its standard output."""
+        return self.flask_input("", *args)
+
+    def flask_input(self, stdin: str, *args: str) -> str:
+        """Run ``flask --app admin ARGS`` with ``stdin`` on this database; its standard output."""
         done = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "admin", *args],
-            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120, input=stdin,
         )
         if done.returncode != 0:
             raise AssertionError(f"flask {' '.join(args)} failed: {done.stderr}")

@@ -336,7 +336,8 @@ def test_screen_events_reach_every_page_at_once_under_waitress(service):
         for page in pages:
             # Far inside the 60 s keep-alive: the event was flushed, not held in a buffer.
             event = page.event("rated", timeout=5)
-            assert event["score"] == 3 and event["source"] == "button"
+            # Which level was chosen is not told to the pages (an officer may be watching one).
+            assert event["source"] == "button" and "score" not in event
         for page in pages:
             page.close()
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from kiosk.outbox import ConfigCache, Outbox
-from kiosk.service import KioskService, PressResult, SignInResult
+from kiosk.service import ANSWER_SETTLE_S, REASONS_GRACE_S, KioskService, PressResult, SignInResult
 
 from .kiosk_support import PIN_AN, PIN_BINH, central_config
 
@@ -174,7 +174,8 @@ def test_service_reasons_for_unknown_rating_refused(service, rating_id):
 
 def test_service_reasons_after_timeout_refused_and_sent_without(service, clock):
     result = service.press(1, "touch")
-    clock.now += 20
+    # The screen's 20 s and the grace in which a screen whose send failed may ask again.
+    clock.now += 20 + REASONS_GRACE_S
     assert not service.give_reasons(result.rating_id, ["slow"])
     assert service.outbox.sendable_ratings(clock.now, 10)[0]["reasons"] == []
 
@@ -187,7 +188,8 @@ def test_service_listeners_hear_ratings_and_state(service):
     events: list[dict] = []
     service.add_listener(events.append)
     result = service.press(3, "button")
-    assert events == [{"type": "rated", "rating_id": result.rating_id, "score": 3, "source": "button",
+    # Never the score: an officer may be watching a page.
+    assert events == [{"type": "rated", "rating_id": result.rating_id, "source": "button",
                        "ask_reasons": False, "cooldown_left_s": 5.0}]
     before = service.screen_state()["state_version"]
     service.apply_config(central_config(cooldown_s=2))
@@ -324,3 +326,115 @@ def test_service_waker_called_for_sendable_things(service):
     assert woken == [], "a low score waits for its reasons"
     service.give_reasons(low.rating_id, ["slow"])
     assert woken == [1]
+
+
+# -- the reasons answered with the buttons, and what the screen is told ----------------------
+
+
+def stored(tmp_path) -> list[tuple[list[str], int]]:
+    """(reasons, still waiting for reasons) of every rating in the outbox, as on disk."""
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "outbox.db")
+    try:
+        return [(json.loads(r), w) for r, w in conn.execute("SELECT reasons, awaiting_reasons FROM ratings ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def answer(service, clock, score: int) -> PressResult:
+    """A button press after the pause it takes to read the screen."""
+    clock.now += ANSWER_SETTLE_S
+    return service.press(score, "button")
+
+
+def test_service_buttons_answer_the_reasons_one_at_a_time_each_stored_at_once(service, clock, tmp_path):
+    events: list[dict] = []
+    service.add_listener(events.append)
+    rating = service.press(1, "button")
+    assert rating.ask_reasons
+    # Misconduct first, then the config's order.
+    assert events[-1] == {"type": "report", "rating_id": rating.rating_id, "order": ["bribe", "slow", "attitude", "other"],
+                          "step": 0, "chosen": [], "failed": False}
+    assert answer(service, clock, 1).ignored == "answer"  # the red button: yes, asked for money
+    assert (events[-1]["step"], events[-1]["chosen"]) == (1, ["bribe"])
+    assert stored(tmp_path) == [(["bribe"], 1)], "stored at once, still waiting for more"
+    assert answer(service, clock, 3).ignored == "answer"  # the green one: no, not slow
+    assert (events[-1]["step"], events[-1]["chosen"]) == (2, ["bribe"])
+    assert answer(service, clock, 2).ignored == "answer"  # the middle one: done
+    assert events[-1] == {"type": "reported", "rating_id": rating.rating_id, "ok": True}
+    assert stored(tmp_path) == [(["bribe"], 0)]
+    assert service.outbox.sendable_ratings(clock.now, 10)[0]["reasons"] == ["bribe"]
+    # The reasons are over: the next press is a rating again (after the cool-down).
+    clock.now += 5
+    assert service.press(3, "button").recorded
+
+
+def test_service_button_answer_too_soon_is_ignored(service, clock, tmp_path):
+    """A doubled or bouncing press must never say yes to a complaint nobody read."""
+    service.press(1, "button")
+    assert service.press(1, "button").ignored == "too_soon"
+    assert stored(tmp_path) == [([], 1)]
+    assert service.outbox.get_meta("ignored_presses") == 1
+
+
+def test_service_last_reason_answered_ends_the_reasons(service, clock, tmp_path):
+    service.press(1, "button")
+    for _ in range(4):
+        answer(service, clock, 1)
+    assert stored(tmp_path) == [(["bribe", "slow", "attitude", "other"], 0)]
+
+
+def test_service_button_answer_that_cannot_be_stored_is_asked_again(service, clock, tmp_path, monkeypatch):
+    events: list[dict] = []
+    service.add_listener(events.append)
+    service.press(1, "button")
+    real = service.outbox.save_reasons
+
+    def disk_error(*args, **kwargs):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(service.outbox, "save_reasons", disk_error)
+    assert answer(service, clock, 1).ignored == "not_recorded"
+    assert (events[-1]["type"], events[-1]["step"], events[-1]["chosen"], events[-1]["failed"]) == ("report", 0, [], True)
+    monkeypatch.setattr(service.outbox, "save_reasons", real)
+    assert answer(service, clock, 1).ignored == "answer"
+    assert (events[-1]["chosen"], events[-1]["failed"]) == (["bribe"], False)
+    assert stored(tmp_path) == [(["bribe"], 1)]
+
+
+def test_service_reasons_chosen_on_the_screen_join_those_of_the_buttons(service, clock, tmp_path):
+    rating = service.press(1, "button")
+    answer(service, clock, 1)
+    assert service.give_reasons(rating.rating_id, ["slow"])
+    assert stored(tmp_path) == [(["bribe", "slow"], 0)]
+    # A screen whose answer was lost sends again: the same reasons are still a yes.
+    assert service.give_reasons(rating.rating_id, ["slow"])
+
+
+def test_service_after_a_touch_rating_the_buttons_rate(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(cooldown_s=0))
+    try:
+        first = service.press(1, "touch")
+        clock.now += ANSWER_SETTLE_S
+        second = service.press(3, "button")
+        assert second.recorded and second.rating_id != first.rating_id
+    finally:
+        service.close()
+
+
+def test_service_reasons_after_every_score_tell_the_screen_nothing_of_the_level(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(cooldown_s=0, reasons_after_every_score=True))
+    events: list[dict] = []
+    service.add_listener(events.append)
+    try:
+        seen = []
+        for score in (3, 2, 1):
+            result = service.press(score, "touch")
+            assert result.ask_reasons
+            assert service.give_reasons(result.rating_id, [])
+            seen.append([{k: v for k, v in e.items() if k != "rating_id"} for e in events])
+            events.clear()
+        assert seen[0] == seen[1] == seen[2]
+    finally:
+        service.close()

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from kiosk.central import Central
-from kiosk.service import KioskService, local_now_iso
+from kiosk.service import REASONS_GRACE_S, KioskService, local_now_iso
 from kiosk.uploader import Uploader, backoff_s
 
 from .kiosk_support import free_port, wait_for
@@ -194,7 +194,8 @@ def test_uploader_waits_for_a_low_score_reasons_timeout(kiosk):
     uploader.round()
     assert service.press(1, "touch").ask_reasons
     delay = uploader.round()
-    timeout = service.config_snapshot()[0]["settings"]["reasons_timeout_s"]
+    # The screen's time for the reasons, and the grace for a screen that must ask again.
+    timeout = service.config_snapshot()[0]["settings"]["reasons_timeout_s"] + REASONS_GRACE_S
     assert timeout - 5 < delay <= timeout + 0.1
     assert service.pending_count() == 1
 

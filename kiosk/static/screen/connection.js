@@ -1,6 +1,7 @@
 // The page's connection to the kiosk process on this Pi: the state from /state, the
 // JSON posts (ratings, reasons, the PIN pad's sign-in and sign-out) and the event
-// stream /events, which brings GPIO ratings and state changes. When the kiosk stops
+// stream /events, which brings GPIO ratings, the reasons answered with the buttons and
+// state changes. When the kiosk stops
 // answering, the page keeps its view for a short grace (a restart is quick), then
 // reports the loss and tries again by itself. This module decides no view: it calls
 // the handlers given to start(), and those ask views.js.
@@ -13,7 +14,7 @@ export let state = null;
 export let online = false;
 let stateAt = 0; // performance.now() when `state` came
 
-let handlers = null; // {stateChanged(), rated(event), lost()}
+let handlers = null; // {stateChanged(), rated(event), report(event), reported(event), lost()}
 let graceTimer = 0;
 
 // POST `body` as JSON; the JSON answer (refusals included), an error when the kiosk failed.
@@ -79,10 +80,12 @@ function connect() {
     if (events.readyState === EventSource.CLOSED) setTimeout(connect, RECONNECT_MS);
   };
   events.addEventListener("rated", (m) => handlers.rated(JSON.parse(m.data)));
+  events.addEventListener("report", (m) => handlers.report(JSON.parse(m.data)));
+  events.addEventListener("reported", (m) => handlers.reported(JSON.parse(m.data)));
   events.addEventListener("state", () => refresh());
 }
 
-// Read the state at once and open the event stream; `on` = {stateChanged, rated, lost}.
+// Read the state at once and open the event stream; `on` = {stateChanged, rated, report, reported, lost}.
 export function start(on) {
   handlers = on;
   refresh();

@@ -6,7 +6,9 @@
 import { start } from "./connection.js";
 import { face } from "./faces.js";
 import { openPad, padClick, touchPad } from "./pad.js";
-import { onRated, onState, press, sendReasons, showBase, switchLanguage, toggleReason } from "./rating.js";
+import {
+  onRated, onReport, onReported, onState, press, sendReasons, showBase, switchLanguage, toggleReason,
+} from "./rating.js";
 import { render } from "./render.js";
 
 const LONG_PRESS_MS = 2000;
@@ -58,4 +60,4 @@ document.getElementById("photo").addEventListener("error", (e) => {
 document.getElementById("thanks-face").innerHTML = face(1);
 render();
 // The state at once; the event stream re-reads it whenever it (re)connects.
-start({ stateChanged: onState, rated: onRated, lost: showBase });
+start({ stateChanged: onState, rated: onRated, report: onReport, reported: onReported, lost: showBase });

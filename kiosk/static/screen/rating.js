@@ -1,26 +1,43 @@
-// A citizen's rating on the touch screen: the tap on a level, the reasons after a low
-// score, the thanks, the English switch, and between citizens the view the kiosk's
-// state asks for. The thanks is shown the moment /press answers "recorded" (the
-// rating is on disk by then). Every view change is asked of views.js.
+// A citizen's rating on the touch screen: the tap on a level, the reasons after it
+// (after every score, or a low one, as the kiosk says), the thanks, the English switch,
+// and between citizens the view the kiosk's state asks for. The thanks is shown the
+// moment /press answers "recorded" (the rating is on disk by then). The reasons may
+// also be answered with the GPIO buttons: the kiosk then reports each answer once it
+// has stored it, and the page shows it. Reasons the kiosk did not confirm are never
+// thanked for: the citizen is asked again. Every view change is asked of views.js.
 
 import { cooldownLeftS, goneOffline, online, post, refresh, state } from "./connection.js";
-import { lang, setLanguage } from "./language.js";
+import { lang, setLanguage, t } from "./language.js";
 import { catchUpReasons, holdReasons, render } from "./render.js";
 import { current, show } from "./views.js";
 
 const ENGLISH_IDLE_MS = 60000;
 let inflight = false;
 let lastMine = null;
-let reasonsFor = null; // {id, chosen: Set, cooldownEnd}
+// The rating whose reasons are asked: {id, chosen: Set (touched), buttons: Set (answered
+// with the buttons, stored), order, step (the reason the buttons are at), buttonMode,
+// cooldownEnd, sending}.
+let reasonsFor = null;
+// Reasons whose send failed because the kiosk did not answer: asked again when it does.
+let unsent = null;
 let englishTimer = 0;
+// After a refused send, the page sends again by itself after this long.
+const RETRY_MS = 8000;
 
 // The view the state asks for, once any thanks or reasons view is over.
 export function showBase() {
   if (!online || !state) {
     // A rating waiting for reasons is stored; the kiosk sends it by itself at its deadline.
+    if (reasonsFor) unsent = reasonsFor;
     reasonsFor = null;
     holdReasons(false);
     return show("waiting");
+  }
+  if (unsent) {
+    // Back: the reasons the kiosk never confirmed are asked again, the choices kept.
+    const again = unsent;
+    unsent = null;
+    return showReasons({ rating_id: again.id, cooldown_left_s: 0 }, { again, notice: "not_recorded" });
   }
   const cooldownLeft = cooldownLeftS();
   if (state.view === "idle" && cooldownLeft > 0) return showThanks(cooldownLeft);
@@ -76,47 +93,138 @@ export function press(button) {
     });
 }
 
-function showReasons(r) {
-  reasonsFor = { id: r.rating_id, chosen: new Set(), cooldownEnd: performance.now() + 1000 * r.cooldown_left_s };
+function showReasons(r, { again = null, notice = null, buttonMode = false } = {}) {
+  reasonsFor = {
+    id: r.rating_id,
+    chosen: new Set(again ? again.chosen : []),
+    buttons: new Set(again ? again.buttons : []),
+    order: [],
+    step: -1,
+    buttonMode: buttonMode || Boolean(again && again.buttonMode),
+    cooldownEnd: performance.now() + 1000 * (r.cooldown_left_s || 0),
+    sending: false,
+  };
   holdReasons(true);
-  for (const b of document.getElementById("reasons").children) b.setAttribute("aria-pressed", "false");
-  const timeoutMs = 1000 * (state ? state.settings.reasons_timeout_s : 20);
-  // Sent a moment before the kiosk's own deadline, after which it sends the rating without reasons.
-  const sendMs = Math.max(500, timeoutMs - 1000);
+  setNotice(notice);
+  markReasons();
+  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+}
+
+// The reasons view for `ms`, with its bar, then the send; asked again after every answer.
+function runReasonsTimer(ms) {
   const bar = document.getElementById("timebar");
   bar.classList.remove("running");
-  bar.style.setProperty("--reasons-ms", `${sendMs}ms`);
-  show("reasons", { forMs: sendMs, then: sendReasons });
+  bar.style.setProperty("--reasons-ms", `${ms}ms`);
+  show("reasons", { forMs: ms, then: sendReasons });
   void bar.offsetWidth; // restart the bar's transition
   bar.classList.add("running");
 }
 
-// Send what is chosen (possibly nothing) and thank; the rating itself is already stored.
+function setNotice(key) {
+  const notice = document.getElementById("reasons-notice");
+  notice.hidden = !key;
+  // data-t: a language switch re-renders it like every other text.
+  if (key) notice.setAttribute("data-t", key);
+  else notice.removeAttribute("data-t");
+  notice.textContent = key ? t(key) : "";
+}
+
+// What each reason shows: chosen (by touch, or stored from the buttons), and the one the buttons are at.
+function markReasons() {
+  const r = reasonsFor;
+  document.getElementById("buttons-legend").hidden = !(r && r.buttonMode);
+  for (const b of document.getElementById("reasons").children) {
+    const code = b.getAttribute("data-reason");
+    b.setAttribute("aria-pressed", String(Boolean(r && (r.chosen.has(code) || r.buttons.has(code)))));
+    b.classList.toggle("current", Boolean(r && r.buttonMode && r.order[r.step] === code));
+  }
+}
+
+// Send what is chosen (possibly nothing); thank only once the kiosk says it stored it.
 export function sendReasons() {
   const r = reasonsFor;
-  if (!r) return;
+  if (!r || r.sending) return;
+  r.sending = true;
+  post("/reasons", { rating_id: r.id, reasons: Array.from(r.chosen) })
+    .then((answer) => {
+      r.sending = false;
+      if (answer.ok) finishReasons(r);
+      else notRecorded(r);
+    })
+    .catch((err) => {
+      r.sending = false;
+      // The kiosk answered that it failed (an HTTP status): asked again at once.
+      if (/^\d+$/.test(err.message)) return notRecorded(r);
+      // The kiosk did not answer: nothing is known to be stored. Asked again when it is back.
+      if (reasonsFor !== r) return;
+      unsent = r;
+      reasonsFor = null;
+      holdReasons(false);
+      goneOffline();
+    });
+}
+
+// Another rating came (the next citizen): the reasons chosen so far go with their rating,
+// and the page moves on without waiting for the answer.
+function handOver() {
+  const r = reasonsFor;
   reasonsFor = null;
   holdReasons(false);
+  setNotice(null);
   post("/reasons", { rating_id: r.id, reasons: Array.from(r.chosen) }).catch(() => {});
+  catchUpReasons();
+}
+
+function finishReasons(r) {
+  if (reasonsFor !== r) return;
+  reasonsFor = null;
+  holdReasons(false);
+  setNotice(null);
   showThanks((r.cooldownEnd - performance.now()) / 1000);
   catchUpReasons();
+}
+
+// The kiosk refused them (its disk failed, or the rating had to go without them): say so,
+// keep the choices, and send again shortly unless the citizen presses Send first.
+function notRecorded(r) {
+  if (reasonsFor !== r) return;
+  setNotice("not_recorded");
+  runReasonsTimer(RETRY_MS);
+}
+
+// The kiosk stored an answer given with the buttons (or could not: then it asks again).
+export function onReport(ev) {
+  const r = reasonsFor;
+  if (!r || r.id !== ev.rating_id) return;
+  r.order = ev.order;
+  r.step = ev.step;
+  r.buttons = new Set(ev.chosen);
+  if (ev.step > 0 || ev.chosen.length || ev.failed) r.buttonMode = true;
+  setNotice(ev.failed ? "not_recorded" : null);
+  markReasons();
+  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+}
+
+// The kiosk finished the reasons (the buttons said done, or another page sent them).
+export function onReported(ev) {
+  if (reasonsFor && reasonsFor.id === ev.rating_id && ev.ok) finishReasons(reasonsFor);
 }
 
 export function toggleReason(button) {
   if (!reasonsFor) return;
   const code = button.getAttribute("data-reason");
-  const on = !reasonsFor.chosen.has(code);
-  if (on) reasonsFor.chosen.add(code);
-  else reasonsFor.chosen.delete(code);
-  button.setAttribute("aria-pressed", String(on));
+  if (reasonsFor.chosen.has(code)) reasonsFor.chosen.delete(code);
+  else reasonsFor.chosen.add(code);
+  markReasons();
 }
 
 // A rating from the event stream: a GPIO button, or a touch on another open page.
 export function onRated(ev) {
   // Our own touch ratings are handled when /press answers.
   if (ev.source === "touch" && (inflight || ev.rating_id === lastMine)) return;
-  if (reasonsFor) sendReasons();
-  showThanks(ev.cooldown_left_s);
+  if (reasonsFor && reasonsFor.id !== ev.rating_id) handOver();
+  if (ev.ask_reasons) showReasons(ev, { buttonMode: ev.source === "button" });
+  else showThanks(ev.cooldown_left_s);
 }
 
 export function switchLanguage() {

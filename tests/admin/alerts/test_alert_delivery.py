@@ -16,7 +16,7 @@ from admin.models import Case, Delivery, Rating, User
 from admin.users import hash_password
 
 from ..console.console_support import add_ratings
-from .conftest import WEBHOOK_SECRET, alert_config
+from .receivers_support import WEBHOOK_SECRET, alert_config
 
 
 @pytest.fixture

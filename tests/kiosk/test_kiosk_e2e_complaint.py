@@ -1,0 +1,71 @@
+"""End to end, a complaint of misconduct: from a press of the GPIO buttons to the inspector's mailbox.
+
+The kiosk process with mock pins, the central service in its own process
+with its alert worker, a real SMTP server on 127.0.0.1: a citizen presses
+the red button, answers the reasons with the buttons (no to obstruction,
+yes to an unofficial payment, done), and the inspector of the province
+receives the new case by e-mail.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.service import ANSWER_SETTLE_S
+
+from .kiosk_support import CentralProcess, KioskProcess, wait_for
+
+INSPECTOR = "thanhtra.tinh@example.gov.vn"
+
+
+@pytest.fixture
+def central_with_mail(tmp_path, mailbox):
+    """A central service of its own that mails alerts to ``mailbox``, with the default kiosk settings."""
+    central = CentralProcess(tmp_path / "central")
+    central.env.update(ADMIN_SMTP_HOST="127.0.0.1", ADMIN_SMTP_PORT=str(mailbox.port), ADMIN_SMTP_SECURITY="none",
+                       ADMIN_SMTP_FROM="canhbao@example.gov.vn", ADMIN_PUBLIC_URL="https://danhgia.example.gov.vn")
+    central.setup(cooldown_s=0)
+    central.start()
+    # The demo's own complaints are filed before the inspector has an address: they mail nobody.
+    wait_for(lambda: central.query("SELECT count(*) FROM complaint_intake") == [(0,)], 60, "the demo's complaints filed")
+    [(province,)] = central.query("SELECT id FROM units WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+    central.flask_input("mat-khau-thanh-tra\n", "create-user", "thanhtra.tinh", "--role", "inspector",
+                        "--unit", str(province), "--email", INSPECTOR, "--password-stdin")
+    yield central
+    central.stop()
+
+
+def press(kiosk: KioskProcess, score: int) -> None:
+    """One press of a GPIO button, after the pause a person takes to read the screen."""
+    time.sleep(ANSWER_SETTLE_S)
+    assert kiosk.http.post(f"{kiosk.url}/dev/press/{score}", timeout=10).ok
+
+
+def test_e2e_gpio_bribe_complaint_reaches_the_inspectors_mailbox(central_with_mail, mailbox, tmp_path):
+    central = central_with_mail
+    kiosk = KioskProcess(tmp_path / "kiosk", central.url, central.token)
+    try:
+        kiosk.start()
+        assert kiosk.http.post(f"{kiosk.url}/dev/press/1", timeout=10).ok
+        wait_for(lambda: kiosk.http.get(f"{kiosk.url}/state", timeout=5).ok, 10, "the kiosk")
+        press(kiosk, 3)  # obstruction, harassment? no
+        press(kiosk, 1)  # asked for an unofficial payment? yes
+        press(kiosk, 2)  # done
+        wait_for(lambda: central.rating_counts(central.kiosk_id)[0] == 1, 30, "the rating on the central service")
+        [(source, score)] = central.query("SELECT source, score FROM ratings WHERE kiosk_id = ?", (central.kiosk_id,))
+        assert (source, score) == ("button", 1)
+        reasons = central.query(
+            "SELECT rr.reason_code FROM rating_reasons rr JOIN ratings r ON r.id = rr.rating_id WHERE r.kiosk_id = ?",
+            (central.kiosk_id,))
+        assert reasons == [("bribe",)]
+        # The default alert settings: the storing process files it and mails at once (within 60 s).
+        wait_for(lambda: any(m["Subject"].startswith("[Hài Lòng] Hồ sơ phản ánh mới") for m in mailbox.to(INSPECTOR)),
+                 60, "the e-mail to the inspector")
+        [message] = [m for m in mailbox.to(INSPECTOR) if "Hồ sơ phản ánh mới" in m["Subject"]]
+        body = message.get_content()
+        assert "Vòi vĩnh, đòi tiền ngoài quy định" in body and "Asked for an unofficial payment" in body
+        assert "Gây khó khăn" not in body
+        assert "https://danhgia.example.gov.vn/cases/" in body
+    finally:
+        kiosk.kill()
