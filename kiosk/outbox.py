@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS ratings (
     sendable_at REAL NOT NULL,
     awaiting_reasons INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
-    error TEXT
+    error TEXT,
+    -- The citizen's queue ticket number, given with the reasons (optional).
+    ticket TEXT
 );
 CREATE INDEX IF NOT EXISTS ratings_sendable ON ratings (state, sendable_at, seq);
 CREATE TABLE IF NOT EXISTS duty_events (
@@ -71,6 +73,10 @@ class Outbox:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(SCHEMA)
+            columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(ratings)")}
+            if "ticket" not in columns:
+                # An outbox made before tickets were asked for: the column is added, nothing else changes.
+                self._conn.execute("ALTER TABLE ratings ADD COLUMN ticket TEXT")
 
     def close(self) -> None:
         """Close the database; the outbox is unusable afterwards."""
@@ -114,16 +120,20 @@ class Outbox:
 
         return rating_id, self._write(work)
 
-    def set_reasons(self, rating_id: str, codes: list[str], now: float) -> bool:
-        """Add the final reasons to a rating still waiting for them and make it sendable; False otherwise.
+    def set_reasons(self, rating_id: str, codes: list[str], now: float, ticket: str | None = None) -> bool:
+        """Add the final reasons (and the queue ticket) to a rating still waiting for them, and make it
+        sendable; False otherwise.
 
         They join those stored so far (answered with the buttons). True also
         when the rating already carries them all (the answer to an earlier try
         was lost), so a screen may send again.
         """
-        return self.save_reasons(rating_id, codes, now, sendable_at=now, final=True)
+        return self.save_reasons(rating_id, codes, now, sendable_at=now, final=True, ticket=ticket)
 
-    def save_reasons(self, rating_id: str, codes: list[str], now: float, *, sendable_at: float, final: bool) -> bool:
+    def save_reasons(
+        self, rating_id: str, codes: list[str], now: float, *, sendable_at: float, final: bool,
+        ticket: str | None = None,
+    ) -> bool:
         """Store reasons for a rating still waiting for them, and when it becomes sendable.
 
         Not ``final``: ``codes`` are all the reasons chosen so far, and the
@@ -134,19 +144,20 @@ class Outbox:
         """
 
         def work(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT reasons, awaiting_reasons, sendable_at FROM ratings WHERE uuid = ?"
+            row = conn.execute("SELECT reasons, awaiting_reasons, sendable_at, ticket FROM ratings WHERE uuid = ?"
                                " AND state = 'pending'", (rating_id,)).fetchone()
             if row is None:
                 return False
             have = json.loads(row["reasons"])
             if not row["awaiting_reasons"]:
-                return final and set(codes) <= set(have)
+                return final and set(codes) <= set(have) and ticket in (None, row["ticket"])
             if not now < row["sendable_at"] <= now + MAX_REASONS_WAIT_S:
                 return False
             reasons = list(dict.fromkeys([*have, *codes])) if final else codes
             conn.execute(
-                "UPDATE ratings SET reasons = ?, awaiting_reasons = ?, sendable_at = ? WHERE uuid = ?",
-                (json.dumps(reasons), 0 if final else 1, sendable_at, rating_id),
+                "UPDATE ratings SET reasons = ?, awaiting_reasons = ?, sendable_at = ?, ticket = coalesce(?, ticket)"
+                " WHERE uuid = ?",
+                (json.dumps(reasons), 0 if final else 1, sendable_at, ticket, rating_id),
             )
             return True
 
@@ -155,13 +166,14 @@ class Outbox:
     def sendable_ratings(self, now: float, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` pending ratings that may be sent, oldest first, as docs/protocol.md §2 items."""
         rows = self._read(
-            "SELECT uuid, seq, score, officer_id, reasons, source, created_at FROM ratings"
+            "SELECT uuid, seq, score, officer_id, reasons, source, created_at, ticket FROM ratings"
             " WHERE state = 'pending' AND (sendable_at <= ? OR sendable_at > ?) ORDER BY seq LIMIT ?",
             (now, now + MAX_REASONS_WAIT_S, limit),
         )
         return [
             {"id": r["uuid"], "seq": r["seq"], "score": r["score"], "officer_id": r["officer_id"],
-             "reasons": json.loads(r["reasons"]), "source": r["source"], "created_at": r["created_at"]}
+             "reasons": json.loads(r["reasons"]), "source": r["source"], "created_at": r["created_at"],
+             **({"ticket": r["ticket"]} if r["ticket"] is not None else {})}
             for r in rows
         ]
 

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from flask import Flask, Response, jsonify, render_template, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .service import KioskService
+from .service import TICKET, KioskService
 
 # The screen sends small JSON bodies; anything bigger is not ours.
 MAX_BODY = 4096
@@ -248,7 +248,13 @@ def create_app(
             raise BadInput(
                 400, "bad_field", "Lý do phải là danh sách mã. / The reasons must be a list of reason codes."
             )
-        return jsonify({"ok": service.give_reasons(rating_id, list(dict.fromkeys(codes)))})
+        ticket = body.get("ticket")
+        if ticket is not None and not (isinstance(ticket, str) and TICKET.fullmatch(ticket)):
+            raise BadInput(
+                400, "bad_field",
+                "Số thứ tự là 1 đến 20 chữ cái, chữ số hoặc dấu -. / A ticket is 1 to 20 letters, digits or -.",
+            )
+        return jsonify({"ok": service.give_reasons(rating_id, list(dict.fromkeys(codes)), ticket)})
 
     @app.post("/duty/sign-in")
     def sign_in():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import re
 import threading
 import time
 import uuid
@@ -39,6 +40,8 @@ PIN_LOCK_S = 300
 REASONS_GRACE_S = 15.0
 # A button answer this soon after the rating or the previous answer is ignored.
 ANSWER_SETTLE_S = 1.0
+# A queue ticket number as printed on the slips: letters, digits and hyphens.
+TICKET = re.compile(r"[0-9A-Za-z-]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -350,15 +353,19 @@ class KioskService:
             self._wake()
         return PressResult(True, rating_id, ask, None, cooldown)
 
-    def give_reasons(self, rating_id: str, codes: list[str]) -> bool:
-        """Attach the reasons chosen on the screen and make the rating sendable; False if refused.
+    def give_reasons(self, rating_id: str, codes: list[str], ticket: str | None = None) -> bool:
+        """Attach the reasons chosen on the screen (and the queue ticket number, if the citizen gave
+        it) and make the rating sendable; False if refused.
 
         Those chosen with the buttons for the same rating are kept too.
-        Refused (nothing stored): a code the config does not list, a rating
-        that is not waiting for reasons (unknown, or past its wait). A failed
-        write raises: the screen then says the reasons were not recorded.
+        Refused (nothing stored): a code the config does not list, a ticket
+        that is not 1 to 20 letters, digits and ``-``, a rating that is not
+        waiting for reasons (unknown, or past its wait). A failed write
+        raises: the screen then says the reasons were not recorded.
         """
         if not isinstance(rating_id, str) or not isinstance(codes, list):
+            return False
+        if ticket is not None and not (isinstance(ticket, str) and TICKET.fullmatch(ticket)):
             return False
         with self._lock:
             known = {r["code"] for r in (self._config or {}).get("reasons", [])}
@@ -366,7 +373,7 @@ class KioskService:
                 return False
             # Duplicates count once: the central service compares reasons as a set. The
             # outbox adds them to those the buttons stored.
-            if not self.outbox.set_reasons(rating_id, list(dict.fromkeys(codes)), self._clock()):
+            if not self.outbox.set_reasons(rating_id, list(dict.fromkeys(codes)), self._clock(), ticket):
                 return False
             if self._report is not None and self._report.rating_id == rating_id:
                 self._report = None

@@ -510,3 +510,33 @@ def test_browser_the_screen_after_any_score_looks_the_same(browser, kiosk, viewp
     assert [r[:2] for r in kiosk.ratings()] == [(3, "button"), (2, "button"), (1, "button")]
     assert page.errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+def test_browser_queue_ticket_typed_with_the_reasons(browser, kiosk, viewport):
+    kiosk.configure(cooldown_s=0, thanks_s=600, reasons_timeout_s=600)
+    page = open_page(browser, kiosk.url, viewport)
+    view(page, "idle")
+    page.locator('[data-score="1"]').tap()
+    view(page, "reasons")
+    ticket_button = page.locator("#ticket-button")
+    assert ticket_button.inner_text() == "Số thứ tự (nếu có)"
+    ticket_button.tap()
+    pad = page.locator('[data-panel="ticket"]')
+    pad.wait_for(state="visible")
+    for key in ("A", "0", "1", "7", "9"):
+        page.locator(f'[data-ticket-key="{key}"]').tap()
+    page.locator('[data-action="ticket-delete"]').tap()
+    assert page.locator("#ticket-value").inner_text() == "A017"
+    assert_fits(page, "ticket")
+    page.locator('[data-action="ticket-done"]').tap()
+    pad.wait_for(state="hidden")
+    assert ticket_button.inner_text() == "Số thứ tự: A017"
+    page.locator('[data-reason="bribe"]').tap()
+    assert_fits(page, "reasons-ticket")
+    page.locator('[data-action="send-reasons"]').tap()
+    view(page, "thanks")
+    [item] = kiosk.service.outbox.sendable_ratings(time.time() + 1, 10)
+    assert (item["reasons"], item["ticket"]) == (["bribe"], "A017")
+    assert page.errors == []
+    page.context.close()

@@ -69,3 +69,14 @@ def test_e2e_gpio_bribe_complaint_reaches_the_inspectors_mailbox(central_with_ma
         assert "https://danhgia.example.gov.vn/cases/" in body
     finally:
         kiosk.kill()
+
+
+def test_e2e_queue_ticket_reaches_the_central_service_with_the_complaint(kiosk_process, central):
+    kiosk, kiosk_id = kiosk_process
+    kiosk.start()
+    rating = kiosk.press(1)
+    answer = kiosk.http.post(f"{kiosk.url}/reasons", timeout=10,
+                             json={"rating_id": rating["rating_id"], "reasons": ["bribe"], "ticket": "B-042"})
+    assert answer.json() == {"ok": True}
+    wait_for(lambda: central.rating_counts(kiosk_id)[0] == 1, 30, "the complaint on the central service")
+    assert central.query("SELECT ticket FROM ratings WHERE kiosk_id = ?", (kiosk_id,)) == [("B-042",)]

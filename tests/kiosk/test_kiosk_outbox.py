@@ -178,3 +178,30 @@ def test_config_cache_file_is_json_with_vietnamese(tmp_path):
     cache = ConfigCache(tmp_path)
     cache.save({"desk": {"name": "Quầy 2 — Đất đai"}}, None)
     assert json.loads(cache.config_path.read_text("utf-8"))["config"]["desk"]["name"] == "Quầy 2 — Đất đai"
+
+
+def test_outbox_made_before_tickets_gains_the_column_and_keeps_its_ratings(tmp_path):
+    """An SD card from an earlier version: its outbox has no ticket column."""
+    conn = sqlite3.connect(tmp_path / "outbox.db")
+    conn.executescript(
+        "CREATE TABLE ratings (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, score INTEGER NOT NULL,"
+        " officer_id INTEGER, reasons TEXT NOT NULL DEFAULT '[]', source TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " sendable_at REAL NOT NULL, awaiting_reasons INTEGER NOT NULL DEFAULT 0,"
+        " state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')), error TEXT);"
+        "INSERT INTO ratings (uuid, seq, score, source, created_at, sendable_at)"
+        " VALUES ('0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b', 1, 3, 'touch', '2026-11-27T09:15:02.000+07:00', 0);"
+    )
+    conn.close()
+    box = Outbox(tmp_path / "outbox.db")
+    try:
+        [old] = box.sendable_ratings(NOW, 10)
+        assert old["seq"] == 1 and "ticket" not in old
+        box.set_meta({"last_seq": 1})  # kept in the meta table, which that version had too
+        rating_id, _ = add(box, 1, sendable_at=NOW + 20, awaiting=True)
+        assert box.set_reasons(rating_id, ["bribe"], NOW, ticket="17")
+        assert box.sendable_ratings(NOW, 10)[1]["ticket"] == "17"
+        # Sent again (an answer lost): the same ticket is still a yes, another is not.
+        assert box.set_reasons(rating_id, ["bribe"], NOW + 1, ticket="17")
+        assert not box.set_reasons(rating_id, ["bribe"], NOW + 1, ticket="18")
+    finally:
+        box.close()

@@ -151,6 +151,14 @@ def test_screen_reasons_are_attached_once(client, service, tmp_path):
     assert json.loads(stored_ratings(tmp_path / "kiosk")[0]["reasons"]) == ["slow", "bribe"]
 
 
+def test_screen_reasons_carry_the_queue_ticket(client, service, tmp_path):
+    low = client.post("/press", json={"score": 1}).get_json()
+    given = client.post("/reasons", json={"rating_id": low["rating_id"], "reasons": ["bribe"], "ticket": "A-017"})
+    assert given.get_json() == {"ok": True}
+    [item] = service.outbox.sendable_ratings(time.time() + 1, 10)
+    assert (item["reasons"], item["ticket"]) == (["bribe"], "A-017")
+
+
 def test_screen_reasons_unknown_code_or_rating_stores_nothing(client, service, tmp_path):
     low = client.post("/press", json={"score": 1}).get_json()
     unknown = client.post("/reasons", json={"rating_id": low["rating_id"], "reasons": ["slow", "nonsense"]})
@@ -174,6 +182,11 @@ def test_screen_reasons_unknown_code_or_rating_stores_nothing(client, service, t
         {"rating_id": "x" * 65, "reasons": []},
         {"rating_id": "x", "reasons": ["slow"] * 51},
         ["x", ["slow"]],
+        {"rating_id": "x", "reasons": [], "ticket": 17},
+        {"rating_id": "x", "reasons": [], "ticket": ""},
+        {"rating_id": "x", "reasons": [], "ticket": "A" * 21},
+        {"rating_id": "x", "reasons": [], "ticket": "A 17"},
+        {"rating_id": "x", "reasons": [], "ticket": "Số 5"},
     ],
 )
 def test_screen_reasons_with_a_wrong_shape_is_400(client, body):

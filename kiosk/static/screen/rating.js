@@ -28,6 +28,7 @@ const RETRY_MS = 8000;
 export function showBase() {
   if (!online || !state) {
     // A rating waiting for reasons is stored; the kiosk sends it by itself at its deadline.
+    closeTicket();
     if (reasonsFor) unsent = reasonsFor;
     reasonsFor = null;
     holdReasons(false);
@@ -101,6 +102,7 @@ function showReasons(r, { again = null, notice = null, buttonMode = false } = {}
     order: [],
     step: -1,
     buttonMode: buttonMode || Boolean(again && again.buttonMode),
+    ticket: again ? again.ticket : "",
     cooldownEnd: performance.now() + 1000 * (r.cooldown_left_s || 0),
     sending: false,
   };
@@ -133,6 +135,7 @@ function setNotice(key) {
 function markReasons() {
   const r = reasonsFor;
   document.getElementById("buttons-legend").hidden = !(r && r.buttonMode);
+  document.getElementById("ticket-button").textContent = t("ticket")(r ? r.ticket : "");
   for (const b of document.getElementById("reasons").children) {
     const code = b.getAttribute("data-reason");
     b.setAttribute("aria-pressed", String(Boolean(r && (r.chosen.has(code) || r.buttons.has(code)))));
@@ -145,7 +148,7 @@ export function sendReasons() {
   const r = reasonsFor;
   if (!r || r.sending) return;
   r.sending = true;
-  post("/reasons", { rating_id: r.id, reasons: Array.from(r.chosen) })
+  post("/reasons", withTicket(r))
     .then((answer) => {
       r.sending = false;
       if (answer.ok) finishReasons(r);
@@ -171,12 +174,55 @@ function handOver() {
   reasonsFor = null;
   holdReasons(false);
   setNotice(null);
-  post("/reasons", { rating_id: r.id, reasons: Array.from(r.chosen) }).catch(() => {});
+  closeTicket();
+  post("/reasons", withTicket(r)).catch(() => {});
   catchUpReasons();
+}
+
+function withTicket(r) {
+  const body = { rating_id: r.id, reasons: Array.from(r.chosen) };
+  if (r.ticket) body.ticket = r.ticket;
+  return body;
+}
+
+// The queue ticket number: a keypad over the reasons view. Every key gives the
+// citizen the whole reasons time again.
+const TICKET_MAX = 20;
+
+export function openTicket() {
+  if (!reasonsFor) return;
+  document.getElementById("ticket-value").textContent = reasonsFor.ticket;
+  document.getElementById("ticket-pad").hidden = false;
+  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+}
+
+function closeTicket() {
+  document.getElementById("ticket-pad").hidden = true;
+}
+
+// A touch on the ticket keypad; true when it was one.
+export function ticketClick(el) {
+  const pad = document.getElementById("ticket-pad");
+  if (pad.hidden || !pad.contains(el)) return false;
+  const r = reasonsFor;
+  if (!r) {
+    closeTicket();
+    return true;
+  }
+  const key = el.getAttribute("data-ticket-key");
+  if (key && r.ticket.length < TICKET_MAX) r.ticket += key;
+  else if (el.dataset.action === "ticket-delete") r.ticket = r.ticket.slice(0, -1);
+  else if (el.dataset.action === "ticket-clear") r.ticket = "";
+  else if (el.dataset.action === "ticket-done") closeTicket();
+  document.getElementById("ticket-value").textContent = r.ticket;
+  markReasons();
+  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+  return true;
 }
 
 function finishReasons(r) {
   if (reasonsFor !== r) return;
+  closeTicket();
   reasonsFor = null;
   holdReasons(false);
   setNotice(null);
@@ -230,6 +276,7 @@ export function onRated(ev) {
 export function switchLanguage() {
   setLanguage(lang === "vi" ? "en" : "vi");
   render();
+  markReasons();
   clearTimeout(englishTimer);
   if (lang !== "vi") englishTimer = setTimeout(englishLeftOn, ENGLISH_IDLE_MS);
 }
