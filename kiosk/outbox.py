@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS ratings (
     awaiting_reasons INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
     error TEXT,
-    -- The citizen's queue ticket number, given with the reasons (optional).
-    ticket TEXT
+    -- The citizen's queue ticket number and short comment, given with the reasons (optional).
+    ticket TEXT,
+    comment TEXT
 );
 CREATE INDEX IF NOT EXISTS ratings_sendable ON ratings (state, sendable_at, seq);
 CREATE TABLE IF NOT EXISTS duty_events (
@@ -74,9 +75,10 @@ class Outbox:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(SCHEMA)
             columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(ratings)")}
-            if "ticket" not in columns:
-                # An outbox made before tickets were asked for: the column is added, nothing else changes.
-                self._conn.execute("ALTER TABLE ratings ADD COLUMN ticket TEXT")
+            for column in ("ticket", "comment"):
+                if column not in columns:
+                    # An outbox made before these were asked for: the column is added, nothing else changes.
+                    self._conn.execute(f"ALTER TABLE ratings ADD COLUMN {column} TEXT")
 
     def close(self) -> None:
         """Close the database; the outbox is unusable afterwards."""
@@ -120,19 +122,21 @@ class Outbox:
 
         return rating_id, self._write(work)
 
-    def set_reasons(self, rating_id: str, codes: list[str], now: float, ticket: str | None = None) -> bool:
-        """Add the final reasons (and the queue ticket) to a rating still waiting for them, and make it
-        sendable; False otherwise.
+    def set_reasons(
+        self, rating_id: str, codes: list[str], now: float, ticket: str | None = None, comment: str | None = None,
+    ) -> bool:
+        """Add the final reasons (and the queue ticket, the comment) to a rating still waiting for them,
+        and make it sendable; False otherwise.
 
         They join those stored so far (answered with the buttons). True also
         when the rating already carries them all (the answer to an earlier try
         was lost), so a screen may send again.
         """
-        return self.save_reasons(rating_id, codes, now, sendable_at=now, final=True, ticket=ticket)
+        return self.save_reasons(rating_id, codes, now, sendable_at=now, final=True, ticket=ticket, comment=comment)
 
     def save_reasons(
         self, rating_id: str, codes: list[str], now: float, *, sendable_at: float, final: bool,
-        ticket: str | None = None,
+        ticket: str | None = None, comment: str | None = None,
     ) -> bool:
         """Store reasons for a rating still waiting for them, and when it becomes sendable.
 
@@ -144,20 +148,21 @@ class Outbox:
         """
 
         def work(conn: sqlite3.Connection) -> bool:
-            row = conn.execute("SELECT reasons, awaiting_reasons, sendable_at, ticket FROM ratings WHERE uuid = ?"
-                               " AND state = 'pending'", (rating_id,)).fetchone()
+            row = conn.execute("SELECT reasons, awaiting_reasons, sendable_at, ticket, comment FROM ratings"
+                               " WHERE uuid = ? AND state = 'pending'", (rating_id,)).fetchone()
             if row is None:
                 return False
             have = json.loads(row["reasons"])
             if not row["awaiting_reasons"]:
-                return final and set(codes) <= set(have) and ticket in (None, row["ticket"])
+                return (final and set(codes) <= set(have) and ticket in (None, row["ticket"])
+                        and comment in (None, row["comment"]))
             if not now < row["sendable_at"] <= now + MAX_REASONS_WAIT_S:
                 return False
             reasons = list(dict.fromkeys([*have, *codes])) if final else codes
             conn.execute(
-                "UPDATE ratings SET reasons = ?, awaiting_reasons = ?, sendable_at = ?, ticket = coalesce(?, ticket)"
-                " WHERE uuid = ?",
-                (json.dumps(reasons), 0 if final else 1, sendable_at, ticket, rating_id),
+                "UPDATE ratings SET reasons = ?, awaiting_reasons = ?, sendable_at = ?, ticket = coalesce(?, ticket),"
+                " comment = coalesce(?, comment) WHERE uuid = ?",
+                (json.dumps(reasons), 0 if final else 1, sendable_at, ticket, comment, rating_id),
             )
             return True
 
@@ -166,14 +171,14 @@ class Outbox:
     def sendable_ratings(self, now: float, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` pending ratings that may be sent, oldest first, as docs/protocol.md §2 items."""
         rows = self._read(
-            "SELECT uuid, seq, score, officer_id, reasons, source, created_at, ticket FROM ratings"
+            "SELECT uuid, seq, score, officer_id, reasons, source, created_at, ticket, comment FROM ratings"
             " WHERE state = 'pending' AND (sendable_at <= ? OR sendable_at > ?) ORDER BY seq LIMIT ?",
             (now, now + MAX_REASONS_WAIT_S, limit),
         )
         return [
             {"id": r["uuid"], "seq": r["seq"], "score": r["score"], "officer_id": r["officer_id"],
              "reasons": json.loads(r["reasons"]), "source": r["source"], "created_at": r["created_at"],
-             **({"ticket": r["ticket"]} if r["ticket"] is not None else {})}
+             **{key: r[key] for key in ("ticket", "comment") if r[key] is not None}}
             for r in rows
         ]
 

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 from flask import Flask, Response, jsonify, render_template, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from .service import TICKET, KioskService
+from .service import COMMENT_MAX, TICKET, KioskService, valid_comment
 
 # The screen sends small JSON bodies; anything bigger is not ours.
 MAX_BODY = 4096
@@ -254,7 +254,13 @@ def create_app(
                 400, "bad_field",
                 "Số thứ tự là 1 đến 20 chữ cái, chữ số hoặc dấu -. / A ticket is 1 to 20 letters, digits or -.",
             )
-        return jsonify({"ok": service.give_reasons(rating_id, list(dict.fromkeys(codes)), ticket)})
+        comment = body.get("comment")
+        if comment is not None and not valid_comment(comment):
+            raise BadInput(
+                400, "bad_field",
+                f"Góp ý là 1 đến {COMMENT_MAX} ký tự. / A comment is 1 to {COMMENT_MAX} characters of text.",
+            )
+        return jsonify({"ok": service.give_reasons(rating_id, list(dict.fromkeys(codes)), ticket, comment)})
 
     @app.post("/duty/sign-in")
     def sign_in():

@@ -42,6 +42,13 @@ REASONS_GRACE_S = 15.0
 ANSWER_SETTLE_S = 1.0
 # A queue ticket number as printed on the slips: letters, digits and hyphens.
 TICKET = re.compile(r"[0-9A-Za-z-]{1,20}")
+COMMENT_MAX = 200
+
+
+def valid_comment(comment: Any) -> bool:
+    """A short comment typed on the screen: 1 to ``COMMENT_MAX`` characters, no control characters."""
+    return (isinstance(comment, str) and 0 < len(comment) <= COMMENT_MAX and comment.strip() == comment
+            and all(ch.isprintable() for ch in comment))
 
 
 @dataclass(frozen=True)
@@ -353,19 +360,24 @@ class KioskService:
             self._wake()
         return PressResult(True, rating_id, ask, None, cooldown)
 
-    def give_reasons(self, rating_id: str, codes: list[str], ticket: str | None = None) -> bool:
-        """Attach the reasons chosen on the screen (and the queue ticket number, if the citizen gave
-        it) and make the rating sendable; False if refused.
+    def give_reasons(
+        self, rating_id: str, codes: list[str], ticket: str | None = None, comment: str | None = None,
+    ) -> bool:
+        """Attach the reasons chosen on the screen (and the queue ticket number and a short comment,
+        if the citizen gave them) and make the rating sendable; False if refused.
 
         Those chosen with the buttons for the same rating are kept too.
         Refused (nothing stored): a code the config does not list, a ticket
-        that is not 1 to 20 letters, digits and ``-``, a rating that is not
-        waiting for reasons (unknown, or past its wait). A failed write
-        raises: the screen then says the reasons were not recorded.
+        that is not 1 to 20 letters, digits and ``-``, a comment that is not
+        1 to 200 characters of text, a rating that is not waiting for
+        reasons (unknown, or past its wait). A failed write raises: the
+        screen then says the reasons were not recorded.
         """
         if not isinstance(rating_id, str) or not isinstance(codes, list):
             return False
         if ticket is not None and not (isinstance(ticket, str) and TICKET.fullmatch(ticket)):
+            return False
+        if comment is not None and not valid_comment(comment):
             return False
         with self._lock:
             known = {r["code"] for r in (self._config or {}).get("reasons", [])}
@@ -373,7 +385,7 @@ class KioskService:
                 return False
             # Duplicates count once: the central service compares reasons as a set. The
             # outbox adds them to those the buttons stored.
-            if not self.outbox.set_reasons(rating_id, list(dict.fromkeys(codes)), self._clock(), ticket):
+            if not self.outbox.set_reasons(rating_id, list(dict.fromkeys(codes)), self._clock(), ticket, comment):
                 return False
             if self._report is not None and self._report.rating_id == rating_id:
                 self._report = None

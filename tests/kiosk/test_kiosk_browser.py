@@ -512,15 +512,21 @@ def test_browser_the_screen_after_any_score_looks_the_same(browser, kiosk, viewp
     page.context.close()
 
 
-@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
-def test_browser_queue_ticket_typed_with_the_reasons(browser, kiosk, viewport):
+def reasons_page(browser, kiosk, viewport):
+    """A page on the reasons view after a low score, with all the time in the world."""
     kiosk.configure(cooldown_s=0, thanks_s=600, reasons_timeout_s=600)
     page = open_page(browser, kiosk.url, viewport)
     view(page, "idle")
     page.locator('[data-score="1"]').tap()
     view(page, "reasons")
+    return page
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+def test_browser_queue_ticket_typed_with_the_reasons(browser, kiosk, viewport):
+    page = reasons_page(browser, kiosk, viewport)
     ticket_button = page.locator("#ticket-button")
-    assert ticket_button.inner_text() == "Số thứ tự (nếu có)"
+    assert ticket_button.inner_text() == "Số phiếu"
     ticket_button.tap()
     pad = page.locator('[data-panel="ticket"]')
     pad.wait_for(state="visible")
@@ -531,12 +537,41 @@ def test_browser_queue_ticket_typed_with_the_reasons(browser, kiosk, viewport):
     assert_fits(page, "ticket")
     page.locator('[data-action="ticket-done"]').tap()
     pad.wait_for(state="hidden")
-    assert ticket_button.inner_text() == "Số thứ tự: A017"
+    assert ticket_button.inner_text() == "Số phiếu: A017"
     page.locator('[data-reason="bribe"]').tap()
     assert_fits(page, "reasons-ticket")
     page.locator('[data-action="send-reasons"]').tap()
     view(page, "thanks")
     [item] = kiosk.service.outbox.sendable_ratings(time.time() + 1, 10)
     assert (item["reasons"], item["ticket"]) == (["bribe"], "A017")
+    assert page.errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+def test_browser_short_comment_typed_in_vietnamese(browser, kiosk, viewport):
+    page = reasons_page(browser, kiosk, viewport)
+    page.locator("#comment-button").tap()
+    page.locator('[data-panel="comment"]').wait_for(state="visible")
+
+    def type_keys(*keys: str) -> None:
+        for key in keys:
+            if key in ("acute", "grave", "hook", "tilde", "dot"):
+                page.locator(f'[data-tone="{key}"]').tap()
+            elif key == " ":
+                page.locator('[data-action="comment-space"]').tap()
+            else:
+                page.locator(f'[data-comment-key="{key}"]').tap()
+
+    # "chậm quá": the tone after the word, on its last vowel.
+    type_keys("c", "h", "â", "m", "dot", " ", "q", "u", "a", "grave", "acute")
+    assert page.locator("#comment-value").inner_text() == "chậm quá"
+    assert_fits(page, "comment")
+    page.locator('[data-action="comment-done"]').tap()
+    assert page.locator("#comment-button").inner_text() == "Góp ý ✓"
+    page.locator('[data-action="send-reasons"]').tap()
+    view(page, "thanks")
+    [item] = kiosk.service.outbox.sendable_ratings(time.time() + 1, 10)
+    assert item["comment"] == "chậm quá"
     assert page.errors == []
     page.context.close()

@@ -151,12 +151,13 @@ def test_screen_reasons_are_attached_once(client, service, tmp_path):
     assert json.loads(stored_ratings(tmp_path / "kiosk")[0]["reasons"]) == ["slow", "bribe"]
 
 
-def test_screen_reasons_carry_the_queue_ticket(client, service, tmp_path):
+def test_screen_reasons_carry_the_queue_ticket_and_the_comment(client, service, tmp_path):
     low = client.post("/press", json={"score": 1}).get_json()
-    given = client.post("/reasons", json={"rating_id": low["rating_id"], "reasons": ["bribe"], "ticket": "A-017"})
+    given = client.post("/reasons", json={"rating_id": low["rating_id"], "reasons": ["bribe"], "ticket": "A-017",
+                                          "comment": "Cán bộ gợi ý nộp thêm tiền"})
     assert given.get_json() == {"ok": True}
     [item] = service.outbox.sendable_ratings(time.time() + 1, 10)
-    assert (item["reasons"], item["ticket"]) == (["bribe"], "A-017")
+    assert (item["reasons"], item["ticket"], item["comment"]) == (["bribe"], "A-017", "Cán bộ gợi ý nộp thêm tiền")
 
 
 def test_screen_reasons_unknown_code_or_rating_stores_nothing(client, service, tmp_path):
@@ -187,6 +188,11 @@ def test_screen_reasons_unknown_code_or_rating_stores_nothing(client, service, t
         {"rating_id": "x", "reasons": [], "ticket": "A" * 21},
         {"rating_id": "x", "reasons": [], "ticket": "A 17"},
         {"rating_id": "x", "reasons": [], "ticket": "Số 5"},
+        {"rating_id": "x", "reasons": [], "comment": 5},
+        {"rating_id": "x", "reasons": [], "comment": ""},
+        {"rating_id": "x", "reasons": [], "comment": "x" * 201},
+        {"rating_id": "x", "reasons": [], "comment": "chậm\u0000"},
+        {"rating_id": "x", "reasons": [], "comment": "hai\ndòng"},
     ],
 )
 def test_screen_reasons_with_a_wrong_shape_is_400(client, body):

@@ -6,8 +6,9 @@
 import { start } from "./connection.js";
 import { face } from "./faces.js";
 import { openPad, padClick, touchPad } from "./pad.js";
+import { entryClick } from "./entry.js";
 import {
-  onRated, onReport, onReported, onState, openTicket, press, sendReasons, showBase, switchLanguage, ticketClick,
+  onRated, onReport, onReported, onState, openComment, openTicket, press, sendReasons, showBase, switchLanguage,
   toggleReason,
 } from "./rating.js";
 import { render } from "./render.js";
@@ -17,11 +18,12 @@ let longPress = 0;
 
 function onClick(e) {
   const el = e.target.closest("button");
-  if (!el || padClick(el) || ticketClick(el)) return;
+  if (!el || padClick(el) || entryClick(el)) return;
   if (el.hasAttribute("data-score")) press(el);
   else if (el.hasAttribute("data-reason")) toggleReason(el);
   else if (el.dataset.action === "send-reasons") sendReasons();
   else if (el.dataset.action === "ticket") openTicket();
+  else if (el.dataset.action === "comment") openComment();
   else if (el.dataset.action === "language") switchLanguage();
 }
 

@@ -8,6 +8,7 @@
 
 import { cooldownLeftS, goneOffline, online, post, refresh, state } from "./connection.js";
 import { lang, setLanguage, t } from "./language.js";
+import { closeEntries, openEntry } from "./entry.js";
 import { catchUpReasons, holdReasons, render } from "./render.js";
 import { current, show } from "./views.js";
 
@@ -28,7 +29,7 @@ const RETRY_MS = 8000;
 export function showBase() {
   if (!online || !state) {
     // A rating waiting for reasons is stored; the kiosk sends it by itself at its deadline.
-    closeTicket();
+    closeEntries();
     if (reasonsFor) unsent = reasonsFor;
     reasonsFor = null;
     holdReasons(false);
@@ -103,6 +104,7 @@ function showReasons(r, { again = null, notice = null, buttonMode = false } = {}
     step: -1,
     buttonMode: buttonMode || Boolean(again && again.buttonMode),
     ticket: again ? again.ticket : "",
+    comment: again ? again.comment : "",
     cooldownEnd: performance.now() + 1000 * (r.cooldown_left_s || 0),
     sending: false,
   };
@@ -136,6 +138,7 @@ function markReasons() {
   const r = reasonsFor;
   document.getElementById("buttons-legend").hidden = !(r && r.buttonMode);
   document.getElementById("ticket-button").textContent = t("ticket")(r ? r.ticket : "");
+  document.getElementById("comment-button").textContent = t("comment")(r ? r.comment : "");
   for (const b of document.getElementById("reasons").children) {
     const code = b.getAttribute("data-reason");
     b.setAttribute("aria-pressed", String(Boolean(r && (r.chosen.has(code) || r.buttons.has(code)))));
@@ -174,7 +177,7 @@ function handOver() {
   reasonsFor = null;
   holdReasons(false);
   setNotice(null);
-  closeTicket();
+  closeEntries();
   post("/reasons", withTicket(r)).catch(() => {});
   catchUpReasons();
 }
@@ -182,47 +185,32 @@ function handOver() {
 function withTicket(r) {
   const body = { rating_id: r.id, reasons: Array.from(r.chosen) };
   if (r.ticket) body.ticket = r.ticket;
+  if (r.comment) body.comment = r.comment;
   return body;
 }
 
-// The queue ticket number: a keypad over the reasons view. Every key gives the
-// citizen the whole reasons time again.
-const TICKET_MAX = 20;
+// The queue ticket number and a short comment, typed on keypads over the reasons view
+// (entry.js); every key gives the citizen the whole reasons time again.
+function typing(field) {
+  return (value) => {
+    if (!reasonsFor) return;
+    reasonsFor[field] = value;
+    markReasons();
+    runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+  };
+}
 
 export function openTicket() {
-  if (!reasonsFor) return;
-  document.getElementById("ticket-value").textContent = reasonsFor.ticket;
-  document.getElementById("ticket-pad").hidden = false;
-  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
+  if (reasonsFor) openEntry("ticket", reasonsFor.ticket, typing("ticket"));
 }
 
-function closeTicket() {
-  document.getElementById("ticket-pad").hidden = true;
-}
-
-// A touch on the ticket keypad; true when it was one.
-export function ticketClick(el) {
-  const pad = document.getElementById("ticket-pad");
-  if (pad.hidden || !pad.contains(el)) return false;
-  const r = reasonsFor;
-  if (!r) {
-    closeTicket();
-    return true;
-  }
-  const key = el.getAttribute("data-ticket-key");
-  if (key && r.ticket.length < TICKET_MAX) r.ticket += key;
-  else if (el.dataset.action === "ticket-delete") r.ticket = r.ticket.slice(0, -1);
-  else if (el.dataset.action === "ticket-clear") r.ticket = "";
-  else if (el.dataset.action === "ticket-done") closeTicket();
-  document.getElementById("ticket-value").textContent = r.ticket;
-  markReasons();
-  runReasonsTimer(1000 * (state ? state.settings.reasons_timeout_s : 20));
-  return true;
+export function openComment() {
+  if (reasonsFor) openEntry("comment", reasonsFor.comment, typing("comment"));
 }
 
 function finishReasons(r) {
   if (reasonsFor !== r) return;
-  closeTicket();
+  closeEntries();
   reasonsFor = null;
   holdReasons(false);
   setNotice(null);
