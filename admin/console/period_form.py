@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
 
 from ..access import visible_unit_root
 from ..models import User
+from ..periods import Period, parse_period, quick_periods
 from ..units import unit_choices
 from .forms import QueryForm, select_choices
 
@@ -20,20 +21,38 @@ MAX_PERIOD_DAYS = 2 * 366
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
+def chosen_period() -> Period | None:
+    """The survey period the URL names (``period=``), or None; a key that names none is ignored."""
+    key = request.args.get("period")
+    if not key:
+        return None
+    try:
+        return parse_period(key)
+    except ValueError:
+        return None
+
+
 def today() -> date:
     """Today in the service's time zone, which is the day reports count in."""
     return datetime.now(current_app.config["TZ"]).date()
 
 
 class PeriodForm(QueryForm):
-    """From and to dates, inclusive; this month up to today unless the person chose otherwise."""
+    """From and to dates, inclusive; this month up to today unless the person chose otherwise.
+
+    A survey period chosen in one click (``?period=2026-H2``, see ``periods``)
+    fills both dates; ``quick`` lists those the page offers.
+    """
 
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
 
     def __init__(self, **kwargs):
         now = today()
-        super().__init__(start=now.replace(day=1), end=now, **kwargs)
+        chosen = chosen_period()
+        start, end = (chosen.start, chosen.end) if chosen else (now.replace(day=1), now)
+        super().__init__(start=start, end=end, **kwargs)
+        self.quick = quick_periods(now)
 
     def validate_start(self, field):
         if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import date, datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -140,3 +143,24 @@ def test_dashboard_period_figures(app, rated):
     last_year = date.today() - timedelta(days=400)
     old = text(client.get(f"/?start={last_year}&end={last_year}"))
     assert "0 lượt đánh giá trong kỳ" in old
+
+
+def test_survey_period_chosen_in_one_click(app, world):
+    from admin.periods import parse_period
+
+    client = signed_in(app, "manager", world.commune_a_id)
+    page = client.get("/ranking").get_data(as_text=True)
+    # The chips: this and the last half year, quarter and year (whatever today is).
+    nav = page[page.index('class="quick-periods"'):page.index("</nav>", page.index('class="quick-periods"'))]
+    chips = [(dict(parse_qsl(html.unescape(href))), label) for href, label in re.findall(r'<a href="\?([^"]+)"[^>]*>([^<]+)</a>', nav)]
+    assert len(chips) == 6 and chips[0][1].startswith("6 tháng")
+    assert all(args["unit"] == str(world.commune_a_id) and args["sort"] for args, _ in chips)
+    args, label = chips[1]
+    key = args["period"]
+    chosen = client.get("/ranking?" + urlencode(args)).get_data(as_text=True)
+    period = parse_period(key)
+    assert f'value="{period.start.isoformat()}"' in chosen and f'value="{period.end.isoformat()}"' in chosen
+    assert f'aria-current="true">{label}</a>' in chosen
+    # Any period by its key, and one that names none is ignored (the page shows its default).
+    assert 'value="2024-07-01"' in client.get("/ranking?period=2024-H2").get_data(as_text=True)
+    assert client.get("/ranking?period=2026-H9").status_code == 200
