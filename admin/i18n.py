@@ -85,6 +85,14 @@ def decimal2(value: Decimal | float | None) -> str:
     return format_decimal(value, format="#,##0.00")
 
 
+def signed(value: Decimal | float | None) -> str:
+    """A change with its sign and two decimals in the current language (+5,25 or −3,10); a dash when none."""
+    if value is None:
+        return "—"
+    text = format_decimal(abs(value), format="#,##0.00")
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+
+
 def integer(value: int | None) -> str:
     """A count with the current language's thousands separator."""
     return format_decimal(value or 0, format="#,##0")
@@ -110,6 +118,7 @@ def init_app(app: Flask) -> None:
         reason_label=reason_label,
         percent=percent,
         decimal2=decimal2,
+        signed=signed,
         integer=integer,
         local_date=local_date,
         local_datetime=local_datetime,

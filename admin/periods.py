@@ -114,6 +114,15 @@ def parse_period(key: str) -> Period:
     return period
 
 
+def period_for(start: date, end: date) -> Period:
+    """The named half, quarter or year that is exactly ``start`` to ``end``, else that custom span."""
+    for kind in ("half", "quarter", "year"):
+        named = period_of(kind, start)
+        if (named.start, named.end) == (start, end):
+            return named
+    return Period("custom", start, end)
+
+
 def quick_periods(today: date) -> list[Period]:
     """The periods offered in one click: this and the last half year (the survey's own), quarter and year."""
     half, quarter, year = (period_of(kind, today) for kind in ("half", "quarter", "year"))

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from ..db import db, utcnow
 from ..kiosks import is_online
 from ..models import DailyCount, Desk, Kiosk
+from ..periods import Period
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
-from .rates import tally
+from .rates import round_ratio, tally
 
 
 def _score_counts(*where) -> dict[int, int]:
@@ -31,19 +32,22 @@ class OfflineKiosk(NamedTuple):
 
 
 def dashboard_figures(
-    unit_id: int | None, start: date, end: date, today: date, now: datetime | None = None
+    unit_id: int | None, period: Period, today: date, now: datetime | None = None
 ) -> dict[str, Any]:
     """The figures at the top of the console, for a unit's subtree or everything.
 
     Ratings count where they were made (the desk's unit), including those
-    made with nobody on duty. Kiosks are online or not by ``kiosks.is_online``;
-    revoked kiosks are left out, they are not expected to call. Offline
-    kiosks come longest-silent first.
+    made with nobody on duty; the period's figures come with those of the
+    period before (``Period.previous``) and the change. Kiosks are online or
+    not by ``kiosks.is_online``; revoked kiosks are left out, they are not
+    expected to call. Offline kiosks come longest-silent first.
     """
     scale = load_scale()
     where = [] if unit_id is None else [DailyCount.desk_id.in_(_desks_in_subtree(unit_id))]
     today_tally = tally(_score_counts(DailyCount.day == today, *where), scale)
-    period_tally = tally(_score_counts(DailyCount.day.between(start, end), *where), scale)
+    period_tally = tally(_score_counts(DailyCount.day.between(period.start, period.end), *where), scale)
+    previous = period.previous()
+    previous_tally = tally(_score_counts(DailyCount.day.between(previous.start, previous.end), *where), scale)
 
     now = now or utcnow()
     stmt = select(Kiosk, Desk).join(Desk, Desk.id == Kiosk.desk_id).where(Kiosk.enabled.is_(True))
@@ -65,6 +69,16 @@ def dashboard_figures(
         "satisfied_period": period_tally["satisfied"],
         "pct_period": period_tally["satisfaction_pct"],
         "mean_period": period_tally["mean_score"],
+        "previous": previous,
+        "ratings_previous": previous_tally["ratings"],
+        "pct_previous": previous_tally["satisfaction_pct"],
+        # Change in ratings as a share of the previous count; in satisfaction, in percentage points.
+        "ratings_change_pct": round_ratio(100 * (period_tally["ratings"] - previous_tally["ratings"]),
+                                          previous_tally["ratings"]),
+        "pct_change_points": (
+            None if period_tally["satisfaction_pct"] is None or previous_tally["satisfaction_pct"] is None
+            else period_tally["satisfaction_pct"] - previous_tally["satisfaction_pct"]
+        ),
         "kiosks_online": online,
         "kiosks_offline": len(offline),
         "offline_kiosks": offline,

@@ -164,3 +164,18 @@ def test_survey_period_chosen_in_one_click(app, world):
     # Any period by its key, and one that names none is ignored (the page shows its default).
     assert 'value="2024-07-01"' in client.get("/ranking?period=2024-H2").get_data(as_text=True)
     assert client.get("/ranking?period=2026-H9").status_code == 200
+
+
+def test_overview_shows_the_period_beside_the_one_before(app, world):
+    from datetime import timezone
+
+    officer = world.officer_a_id
+    add_ratings(app, world.kiosk_a_id, [(3, officer, [])] * 3 + [(1, officer, [])],
+                when=datetime(2025, 3, 3, 3, 0, tzinfo=timezone.utc))
+    add_ratings(app, world.kiosk_a_id, [(3, officer, [])] * 5 + [(1, officer, [])],
+                when=datetime(2025, 9, 3, 3, 0, tzinfo=timezone.utc))
+    page = text(signed_in(app, "admin").get("/?period=2025-H2"))
+    assert "6 tháng cuối năm 2025:" in page
+    assert "kỳ trước: 4 (+50,00 %)" in page
+    assert "kỳ trước: 75,00 % (+8,33 điểm)" in page
+    assert "So sánh với kỳ trước: 6 tháng đầu năm 2025." in page
