@@ -14,7 +14,7 @@ and viewers never see a case (``access``).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, select
@@ -25,6 +25,7 @@ from .alerts import ALERT_SETTINGS
 from .alerts.messages import queue_case_alerts
 from .db import db, utcnow, write_transaction
 from .models import CASE_ACTIONS, CASE_CONCLUSIONS, Case, CaseNote, CaseRating, ComplaintIntake, Rating, Unit, User
+from .refused import Refused
 from .units import unit_ancestor_ids
 
 # Who the audit log names for what the service does by itself.
@@ -35,22 +36,12 @@ SNAPSHOT_FIELDS = ("status", "assignee_id", "complaints", "conclusion", "finding
 FILE_BATCH = 100
 
 
-class CaseRefused(ValueError):
+class CaseRefused(Refused):
     """A change an inspector asked for that cannot be made; ``field`` names the form field."""
-
-    def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def snapshot(case: Case) -> dict:
     return audit.snapshot(case, SNAPSHOT_FIELDS)
-
-
-def complaint_time(rating: Rating) -> datetime:
-    """When a complaint was made: the kiosk's time, or when it arrived if the kiosk's clock was wrong."""
-    return rating.received_at if rating.clock_flag else rating.created_at
 
 
 def file_complaints(limit: int = FILE_BATCH) -> int:
@@ -60,6 +51,11 @@ def file_complaints(limit: int = FILE_BATCH) -> int:
     On PostgreSQL several processes may file at once: each takes intake rows
     the others have not locked.
     """
+    # A plain read first: the worker asks every few seconds, and nearly always nothing waits,
+    # so it takes no write lock for nothing.
+    if db.session.scalar(select(ComplaintIntake.rating_id).limit(1)) is None:
+        db.session.rollback()
+        return 0
     write_transaction()
     stmt = select(ComplaintIntake.rating_id).order_by(ComplaintIntake.rating_id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -82,7 +78,7 @@ def file_complaints(limit: int = FILE_BATCH) -> int:
 
 def _file(rating: Rating, join: timedelta) -> tuple[Case, bool]:
     """Put ``rating`` in its case, opening one if none is open near its time; (case, opened)."""
-    when = complaint_time(rating)
+    when = rating.made_at
     if rating.officer_id is not None:
         same = Case.officer_id == rating.officer_id
     else:

@@ -88,6 +88,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def iso_utc(at: datetime) -> str:
+    """An instant as the API and the alerts write it: ``2026-11-27T02:10:00Z``."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Make every SQLite connection durable and safe for several threads.
 

@@ -249,6 +249,11 @@ class Rating(db.Model):
     desk: Mapped[Desk] = relationship()
     kiosk: Mapped[Kiosk] = relationship()
 
+    @property
+    def made_at(self) -> datetime:
+        """When the citizen rated: the kiosk's time, or when it arrived if the kiosk's clock was wrong."""
+        return self.received_at if self.clock_flag else self.created_at
+
 
 class RatingReason(db.Model):
     """A reason chosen with a rating (many per rating)."""

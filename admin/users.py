@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
@@ -19,6 +19,7 @@ from . import audit
 from .access import UNIT_BOUND
 from .db import db
 from .models import ROLES, Unit, User
+from .refused import Refused
 
 USERNAME_MAX = 80
 # Letters without accents, digits and . _ @ -: a name typed the same on every keyboard.
@@ -33,13 +34,8 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 snapshot = partial(audit.snapshot, fields=("username", "role", "unit_id", "active", "email"))
 
 
-class UserRefused(ValueError):
+class UserRefused(Refused):
     """An account that may not be made as asked; ``field`` names what to change."""
-
-    def __init__(self, field: str, message: LazyString):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def hash_password(password: str) -> str:

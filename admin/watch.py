@@ -26,18 +26,14 @@ from .alerts import deliveries
 from .alerts.messages import watch_email
 from .db import db, utcnow
 from .models import WATCH_RULES, Unit, User, WatchAlert
+from .refused import Refused
 from .units import subtree_unit_ids_select, unit_ancestor_ids
 
 MAX_NOTE = 2000
 SNAPSHOT_FIELDS = ("status", "ack_note", "close_note")
 
-class AlertRefused(ValueError):
+class AlertRefused(Refused):
     """A change to an alert that cannot be made; ``field`` names the form field."""
-
-    def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def raise_alert(

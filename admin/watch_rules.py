@@ -23,9 +23,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
-from .db import db, utcnow, write_transaction
+from .db import db, iso_utc, utcnow, write_transaction
 from .models import DailyCount, Desk, DutyEvent, DutyPeriod, Kiosk, Officer, Rating, WatchMark
 from .reports.seq_gaps import seq_gaps
 from .scale import load_scale
@@ -149,7 +150,7 @@ def _new_ratings_rules(now: datetime, settings: dict[str, Any], quiet: timedelta
     opened = 0
     officers = {row.officer_id for row in rows if row.officer_id is not None}
     opened += _low_satisfaction(officers, settings, quiet)
-    opened += _seq_reuse(rows, quiet)
+    opened += _seq_reuse(rows[0].id, rows[-1].id, quiet)
     by_kiosk: dict[int, list] = defaultdict(list)
     for row in rows:
         by_kiosk[row.kiosk_id].append(row)
@@ -196,18 +197,19 @@ def _low_satisfaction(officer_ids: set[int], settings: dict[str, Any], quiet: ti
     return opened
 
 
-def _seq_reuse(rows: list, quiet: timedelta) -> int:
-    opened = 0
-    for row in rows:
-        twin = db.session.scalar(
-            select(Rating.id).where(Rating.kiosk_id == row.kiosk_id, Rating.seq == row.seq, Rating.id != row.id).limit(1)
-        )
-        if twin is not None:
-            opened += _count(raise_alert(
-                "seq_reuse", f"seq_reuse:{row.kiosk_id}:{row.seq}", row.unit_id, {"seq": row.seq},
-                quiet, kiosk_id=row.kiosk_id, desk_id=row.desk_id,
-            ))
-    return opened
+def _seq_reuse(first_id: int, last_id: int, quiet: timedelta) -> int:
+    """New ratings (ids ``first_id`` to ``last_id``) whose kiosk sent another one with the same number."""
+    twin = aliased(Rating)
+    reused = db.session.execute(
+        select(Rating.kiosk_id, Rating.seq, Rating.unit_id, Rating.desk_id)
+        .where(Rating.id.between(first_id, last_id))
+        .where(exists().where(twin.kiosk_id == Rating.kiosk_id, twin.seq == Rating.seq, twin.id != Rating.id))
+    ).all()
+    return sum(
+        _count(raise_alert("seq_reuse", f"seq_reuse:{row.kiosk_id}:{row.seq}", row.unit_id, {"seq": row.seq},
+                           quiet, kiosk_id=row.kiosk_id, desk_id=row.desk_id))
+        for row in reused
+    )
 
 
 def _burst(kiosk_id: int, new: list, settings: dict[str, Any], quiet: timedelta) -> int:
@@ -222,7 +224,7 @@ def _burst(kiosk_id: int, new: list, settings: dict[str, Any], quiet: timedelta)
         if times[i + need - 1] - times[i] <= window:
             start = times[i]
             details = {"ratings": need, "within_s": int((times[i + need - 1] - start).total_seconds()),
-                       "from": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                       "from": iso_utc(start)}
             # One alert per kiosk and minute of the burst's start.
             key = f"rating_burst:{kiosk_id}:{start:%Y%m%d%H%M}"
             return _count(raise_alert("rating_burst", key, new[0].unit_id, details, quiet,
@@ -241,32 +243,46 @@ def _kiosk_rules(now: datetime, settings: dict[str, Any], quiet: timedelta) -> i
     kiosks = db.session.execute(
         select(Kiosk, Desk.unit_id).join(Desk, Desk.id == Kiosk.desk_id).where(Kiosk.enabled.is_(True))
     ).all()
+    seq_marks = {mark.name: mark for mark in db.session.scalars(select(WatchMark).where(WatchMark.name.like("seq:%")))}
     for kiosk, unit_id in kiosks:
         where = {"kiosk_id": kiosk.id, "desk_id": kiosk.desk_id}
         last = kiosk.last_seen_at or kiosk.created_at
         if in_hours and now - last > silent_after and now - hours[0] > silent_after:
-            details = {"last_seen": kiosk.last_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ") if kiosk.last_seen_at else None,
+            details = {"last_seen": iso_utc(kiosk.last_seen_at) if kiosk.last_seen_at else None,
                        "silent_min": int((now - last).total_seconds() // 60)}
             opened += _count(raise_alert("kiosk_silent", f"kiosk_silent:{kiosk.id}:{last:%Y%m%d%H%M%S}", unit_id,
                                          details, quiet, **where))
         if kiosk.clock_offset_s is not None and abs(kiosk.clock_offset_s) > settings["clock_off_s"]:
             opened += _count(raise_alert("clock_off", f"clock_off:{kiosk.id}", unit_id,
                                          {"offset_s": round(kiosk.clock_offset_s)}, quiet, **where))
-        opened += _seq_gap(kiosk, unit_id, quiet)
+        opened += _seq_gap(kiosk, unit_id, quiet, seq_marks)
     return opened
 
 
-def _seq_gap(kiosk: Kiosk, unit_id: int, quiet: timedelta) -> int:
-    """Numbers missing although the kiosk says it has nothing left to send."""
+def _seq_gap(kiosk: Kiosk, unit_id: int, quiet: timedelta, marks: dict[str, WatchMark]) -> int:
+    """Numbers missing although the kiosk says it has nothing left to send.
+
+    Each kiosk's mark holds the number up to which every rating is known to
+    have arrived, so a pass counts only the numbers reported since: nothing
+    at all for a kiosk whose last number has not moved.
+    """
     heartbeat = kiosk.last_heartbeat or {}
-    if heartbeat.get("outbox_depth") != 0 or not isinstance(heartbeat.get("last_seq"), int):
+    last_seq = heartbeat.get("last_seq")
+    if heartbeat.get("outbox_depth") != 0 or not isinstance(last_seq, int):
         return 0
-    last_seq = heartbeat["last_seq"]
+    name = f"seq:{kiosk.id}"
+    mark = marks.get(name)
+    if mark is None:
+        mark = marks[name] = WatchMark(name=name, last_id=0)
+        db.session.add(mark)
+    if last_seq <= mark.last_id:
+        return 0
     received = db.session.scalar(
-        select(func.count()).select_from(Rating).where(Rating.kiosk_id == kiosk.id, Rating.seq <= last_seq)
+        select(func.count()).select_from(Rating)
+        .where(Rating.kiosk_id == kiosk.id, Rating.seq > mark.last_id, Rating.seq <= last_seq)
     )
-    # Every number up to the last one arrived: the usual case, one count on the index.
-    if received >= last_seq:
+    if received >= last_seq - mark.last_id:
+        mark.last_id = last_seq
         return 0
     gaps = seq_gaps(kiosk.id, limit=20, last_seq=last_seq)
     if not gaps:
@@ -332,19 +348,14 @@ def _sign_out_rule(now: datetime, settings: dict[str, Any], quiet: timedelta) ->
     mark, new = _mark("duty_events", DutyEvent.id)
     if new:
         return 0
-    events = db.session.execute(
-        select(DutyEvent.id, DutyEvent.kiosk_id, DutyEvent.officer_id, DutyEvent.at)
-        .where(DutyEvent.id > mark.last_id).order_by(DutyEvent.id)
-    ).all()
+    events = db.session.scalars(select(DutyEvent).where(DutyEvent.id > mark.last_id).order_by(DutyEvent.id)).all()
     if not events:
         return 0
     mark.last_id = events[-1].id
     satisfied_from = load_scale().satisfied_from
     window = timedelta(minutes=settings["sign_out_min"])
     opened = 0
-    for event in db.session.execute(
-        select(DutyEvent).where(DutyEvent.id.in_([e.id for e in events]), DutyEvent.action == "sign_out")
-    ).scalars():
+    for event in (e for e in events if e.action == "sign_out"):
         recent = db.session.execute(
             select(Rating.created_at, Rating.score, Rating.desk_id, Rating.unit_id)
             .where(Rating.kiosk_id == event.kiosk_id, Rating.officer_id == event.officer_id)
@@ -352,7 +363,7 @@ def _sign_out_rule(now: datetime, settings: dict[str, Any], quiet: timedelta) ->
         ).all()
         low = [r for r in recent if event.at - window <= r.created_at <= event.at and r.score < satisfied_from]
         if len(low) >= settings["sign_out_low"]:
-            details = {"signed_out": event.at.strftime("%Y-%m-%dT%H:%M:%SZ"), "low_ratings": len(low),
+            details = {"signed_out": iso_utc(event.at), "low_ratings": len(low),
                        "within_min": settings["sign_out_min"]}
             opened += _count(raise_alert(
                 "sign_out_after_low", f"sign_out_after_low:{event.id}", low[0].unit_id, details, quiet,

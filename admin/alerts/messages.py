@@ -8,22 +8,24 @@ carries the citizen's comment or ticket number, which stay in the console.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, format_decimal, lazy_gettext as _l
 from sqlalchemy import select
 
-from ..db import db
+from ..db import db, iso_utc
 from ..i18n import local_date, local_datetime
 from ..models import Case, Desk, Kiosk, Officer, Rating, Reason, Unit, User, WatchAlert
 from . import deliveries
 
 
-def case_url(case: Case) -> str | None:
-    """The case's page in the console, when the service knows its public address (``ADMIN_PUBLIC_URL``)."""
+def console_url(path: str) -> str | None:
+    """A console page's address for a message, when the service knows its public one (``ADMIN_PUBLIC_URL``)."""
     base = current_app.config.get("PUBLIC_URL")
-    return f"{base.rstrip('/')}/cases/{case.id}" if base else None
+    return f"{base.rstrip('/')}{path}" if base else None
 
 
 def queue_case_alerts(case: Case, rating: Rating, opened: bool, inspectors: list[User]) -> None:
@@ -42,11 +44,13 @@ def queue_case_alerts(case: Case, rating: Rating, opened: bool, inspectors: list
         "desk": db.session.get(Desk, rating.desk_id),
         "officer": db.session.get(Officer, rating.officer_id) if rating.officer_id else None,
         "reasons": reasons,
-        "at": rating.received_at if rating.clock_flag else rating.created_at,
-        "url": case_url(case),
+        "at": rating.made_at,
+        "url": console_url(f"/cases/{case.id}"),
     }
     if current_app.config.get("SMTP_HOST"):
-        subject, body = _email(facts)
+        subject, body = bilingual_email(
+            lambda: str(SUBJECTS[opened] % {"id": case.id}), "alerts/case_email.txt", **facts
+        )
         for inspector in inspectors:
             if inspector.email:
                 deliveries.queue(event, "email", inspector.email, subject, body)
@@ -107,37 +111,31 @@ def describe(alert: WatchAlert) -> str:
 
 def watch_email(alert: WatchAlert) -> tuple[str, str]:
     """Subject and text of the e-mail about a watch alert, each in Vietnamese then English."""
+    return bilingual_email(
+        lambda: str(RULE_TITLES[alert.rule]), "alerts/watch_email.txt",
+        alert=alert, title=lambda: str(RULE_TITLES[alert.rule]), describe=describe,
+        unit=db.session.get(Unit, alert.unit_id),
+        officer=db.session.get(Officer, alert.officer_id) if alert.officer_id else None,
+        desk=db.session.get(Desk, alert.desk_id) if alert.desk_id else None,
+        kiosk=db.session.get(Kiosk, alert.kiosk_id) if alert.kiosk_id else None,
+        url=console_url(f"/alerts/{alert.id}"),
+    )
+
+
+def bilingual_email(subject: Callable[[], str], template: str, **facts: Any) -> tuple[str, str]:
+    """``subject()`` and ``template`` rendered in Vietnamese, then in English: one e-mail for every reader.
+
+    Rendered without the console's context processors: there is no request, nor anyone signed in.
+    """
     subjects, texts = [], []
-    base = current_app.config.get("PUBLIC_URL")
-    facts = {
-        "alert": alert,
-        "unit": db.session.get(Unit, alert.unit_id),
-        "officer": db.session.get(Officer, alert.officer_id) if alert.officer_id else None,
-        "desk": db.session.get(Desk, alert.desk_id) if alert.desk_id else None,
-        "kiosk": db.session.get(Kiosk, alert.kiosk_id) if alert.kiosk_id else None,
-        "url": f"{base.rstrip('/')}/alerts/{alert.id}" if base else None,
-    }
     for lang in ("vi", "en"):
         with force_locale(lang):
-            title = str(RULE_TITLES[alert.rule])
-            subjects.append(title)
-            texts.append(current_app.jinja_env.get_template("alerts/watch_email.txt").render(
-                lang=lang, title=title, description=describe(alert), **facts).strip())
+            subjects.append(subject())
+            texts.append(current_app.jinja_env.get_template(template).render(lang=lang, **facts).strip())
     return f"[Hài Lòng] {subjects[0]} / {subjects[1]}", "\n\n-- \n\n".join(texts) + "\n"
 
 
 SUBJECTS = {True: _l("New misconduct case #%(id)d"), False: _l("New complaint in misconduct case #%(id)d")}
-
-
-def _email(facts: dict) -> tuple[str, str]:
-    """Subject and text of the e-mail, each in Vietnamese then English."""
-    subjects, texts = [], []
-    for lang in ("vi", "en"):
-        with force_locale(lang):
-            subjects.append(str(SUBJECTS[facts["opened"]] % {"id": facts["case"].id}))
-            # Rendered without the console's context processors: there is no request, nor anyone signed in.
-            texts.append(current_app.jinja_env.get_template("alerts/case_email.txt").render(lang=lang, **facts).strip())
-    return f"[Hài Lòng] {subjects[0]} / {subjects[1]}", "\n\n-- \n\n".join(texts) + "\n"
 
 
 def _webhook_body(facts: dict, rating: Rating) -> str:
@@ -160,7 +158,7 @@ def _webhook_body(facts: dict, rating: Rating) -> str:
             "source": rating.source,
             "reasons": [reason.code for reason in facts["reasons"]],
             "integrity_reasons": [reason.code for reason in facts["reasons"] if reason.integrity],
-            "at": facts["at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "at": iso_utc(facts["at"]),
             "clock_flag": rating.clock_flag,
         },
     }

@@ -17,14 +17,14 @@ from sqlalchemy.orm import undefer
 
 from .. import json_io
 from ..alerts.worker import wake_alert_worker
-from ..db import db, utcnow, write_transaction
+from ..db import db, iso_utc, utcnow, write_transaction
 from ..duty import on_duty
 from ..errors import ApiError
 from ..models import OfficerPhoto
 from . import bp, wire
 from .auth import current_kiosk, kiosk_auth
 from .duty_events import store_duty_events
-from .kiosk_config import build_config, config_version, iso_utc, kiosk_officers
+from .kiosk_config import build_config, config_version, kiosk_officers
 from .rating_store import write_ratings
 from .validation import prepare_ratings
 from .writer import group_writer

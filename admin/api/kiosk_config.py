@@ -10,15 +10,10 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..db import db
+from ..db import db, iso_utc
 from ..duty import on_duty
 from ..models import DutyPeriod, Kiosk, Officer
 from ..scale import KIOSK_SETTINGS, load_reasons, load_scale
-
-
-def iso_utc(at: datetime) -> str:
-    """An instant as ``2026-11-27T02:10:00Z``."""
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def kiosk_officers(kiosk: Kiosk, period: DutyPeriod | None) -> list[Officer]:

@@ -20,7 +20,7 @@ from ..alerts.messages import RULE_TITLES, describe
 from ..db import db
 from ..models import WATCH_RULES, WatchAlert
 from . import bp, inspectors_may_post
-from .changes import audited
+from .changes import saved
 from .forms import Form, QueryForm, select_choices
 
 HANDLERS = ("admin", "manager", "inspector")
@@ -100,17 +100,10 @@ def _handle(alert_id: int, form_class, form_name: str, action: str, change, done
     if not watch.can_handle(current_user, alert):
         abort(403)
     form = form_class()
-    if form.validate_on_submit():
-        try:
-            with audited(action, "watch_alert", alert, watch.snapshot):
-                change(alert, current_user, form.note.data)
-        except watch.AlertRefused as refused:
-            db.session.rollback()
-            form.note.errors = [str(refused.message)]
-        else:
-            flash(done_message, "success")
-            return redirect(url_for("console.alert_detail", alert_id=alert.id))
-    return _render_alert(alert, **{form_name: form}, status=400)
+    if not saved(form, action, "watch_alert", alert, watch.snapshot, lambda: change(alert, current_user, form.note.data)):
+        return _render_alert(alert, **{form_name: form}, status=400)
+    flash(done_message, "success")
+    return redirect(url_for("console.alert_detail", alert_id=alert.id))
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")

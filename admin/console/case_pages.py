@@ -21,7 +21,7 @@ from ..models import CASE_ACTIONS, CASE_CONCLUSIONS, Case, CaseRating, Rating, U
 from ..scale import load_reasons, load_scale
 from ..units import subtree_unit_ids_select
 from . import bp, inspectors_may_post
-from .changes import audited
+from .changes import saved
 from .forms import Form, select_choices
 from .period_form import UnitFilterForm
 
@@ -161,19 +161,6 @@ def _handled_case_or_404(case_id: int) -> Case:
     return case
 
 
-def _change(case: Case, form: Form, form_name: str, action: str, change, snapshot=cases.snapshot):
-    """Check ``form``, then make ``change()`` with its audit entry; the page again with the errors (400), or None."""
-    if form.validate_on_submit():
-        try:
-            with audited(action, "case", case, snapshot):
-                change()
-            return None
-        except cases.CaseRefused as refused:
-            db.session.rollback()
-            getattr(form, refused.field).errors = [str(refused.message)]
-    return _render_case(case, **{form_name: form}, status=400)
-
-
 def note_snapshot(case: Case) -> dict:
     return {"notes": len(case.notes), "last_note": case.notes[-1].text if case.notes else None}
 
@@ -185,10 +172,9 @@ def case_assign(case_id: int):
     case = _handled_case_or_404(case_id)
     form = AssignForm()
     form.assignee_id.choices = select_choices((u.id, u.username) for u in cases.case_inspectors(case))
-    refused = _change(case, form, "assign_form", "assign",
-                      lambda: cases.assign(case, db.session.get(User, form.assignee_id.data)))
-    if refused:
-        return refused
+    if not saved(form, "assign", "case", case, cases.snapshot,
+                 lambda: cases.assign(case, db.session.get(User, form.assignee_id.data))):
+        return _render_case(case, assign_form=form, status=400)
     flash(gettext("Case #%(id)d is being verified by %(name)s.", id=case.id, name=case.assignee.username), "success")
     return redirect(url_for("console.case_detail", case_id=case.id))
 
@@ -199,10 +185,8 @@ def case_assign(case_id: int):
 def case_note(case_id: int):
     case = _handled_case_or_404(case_id)
     form = NoteForm()
-    refused = _change(case, form, "note_form", "note", lambda: cases.add_note(case, current_user, form.text.data),
-                      snapshot=note_snapshot)
-    if refused:
-        return refused
+    if not saved(form, "note", "case", case, note_snapshot, lambda: cases.add_note(case, current_user, form.text.data)):
+        return _render_case(case, note_form=form, status=400)
     flash(gettext("Note added."), "success")
     return redirect(url_for("console.case_detail", case_id=case.id, _anchor="notes"))
 
@@ -213,9 +197,8 @@ def case_note(case_id: int):
 def case_conclude(case_id: int):
     case = _handled_case_or_404(case_id)
     form = ConcludeForm()
-    refused = _change(case, form, "conclude_form", "conclude", lambda: cases.conclude(
-        case, current_user, form.conclusion.data, form.findings.data, form.action.data))
-    if refused:
-        return refused
+    if not saved(form, "conclude", "case", case, cases.snapshot, lambda: cases.conclude(
+            case, current_user, form.conclusion.data, form.findings.data, form.action.data)):
+        return _render_case(case, conclude_form=form, status=400)
     flash(gettext("Case #%(id)d concluded.", id=case.id), "success")
     return redirect(url_for("console.case_detail", case_id=case.id))

@@ -7,6 +7,8 @@ from typing import Any
 
 from .. import audit
 from ..db import db, write_transaction
+from ..refused import Refused
+from .forms import Form
 
 Snapshot = Callable[[Any], dict[str, Any] | None]
 
@@ -32,3 +34,21 @@ def record_creation(entity: str, obj: Any, snapshot: Snapshot) -> None:
     db.session.flush()
     audit.record("create", entity, obj.id, None, snapshot(obj))
     db.session.commit()
+
+
+def saved(form: Form, action: str, entity: str, obj: Any, snapshot: Snapshot, change: Callable[[], Any]) -> bool:
+    """Check ``form``, then make ``change()`` on ``obj`` with its audit entry; True once committed.
+
+    False when the form has errors, or when ``change`` refused (``Refused``):
+    nothing is stored and the refusal is shown beside its field.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        with audited(action, entity, obj, snapshot):
+            change()
+    except Refused as refused:
+        db.session.rollback()
+        getattr(form, refused.field).errors = [str(refused.message)]
+        return False
+    return True

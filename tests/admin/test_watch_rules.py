@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
@@ -15,9 +15,22 @@ from admin.watch_rules import WATCH_SETTINGS, run_watch, wilson_upper
 
 from .console.console_support import add_ratings
 
-# Fixed instants, so no test depends on today's date or hour: a Monday at 10:00 in
-# Vietnam (opening hours), the Sunday before it, and the Tuesday after at 08:00.
-MONDAY_10 = datetime(2030, 1, 7, 3, 0, tzinfo=timezone.utc)
+
+
+def monday_ahead() -> datetime:
+    """10:00 in Vietnam on the first Monday at least a week from now (after the kiosks were registered).
+
+    Taken from the clock, not written down, so that no test depends on today's
+    date or hour: the rules are given these instants as their "now".
+    """
+    vietnam = timezone(timedelta(hours=7))
+    day = datetime.now(vietnam).date() + timedelta(days=7)
+    day += timedelta(days=-day.weekday() % 7)
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=vietnam).astimezone(timezone.utc)
+
+
+# A Monday at 10:00 in Vietnam (opening hours), the Sunday before it, and the Tuesday after at 08:00.
+MONDAY_10 = monday_ahead()
 SUNDAY_10 = MONDAY_10 - timedelta(days=1)
 TUESDAY_08 = MONDAY_10 + timedelta(hours=22)
 
@@ -44,7 +57,7 @@ def settings(app, **values) -> None:
 def kiosk_rules_only(app) -> None:
     """No desk-closed check in tests of the kiosk rules (yesterday's desks have nobody scheduled)."""
     with app.app_context():
-        db.session.add(WatchMark(name="desk_closed", last_id=0, last_day=datetime(2100, 1, 1).date()))
+        db.session.add(WatchMark(name="desk_closed", last_id=0, last_day=date.max))
         db.session.commit()
 
 
@@ -157,7 +170,7 @@ def test_desk_closed_for_much_of_yesterday(app, world):
     assert watch_now(app, TUESDAY_08) == 1
     assert alerts(app) == [("desk_closed", "inspector", world.desk_b_id)]
     with app.app_context():
-        assert db.session.scalars(select(WatchAlert.details)).one()["day"] == "2030-01-07"
+        assert db.session.scalars(select(WatchAlert.details)).one()["day"] == (MONDAY_10 + timedelta(hours=7)).date().isoformat()
     # Once a day (the kiosks are heard from, in the opening hours now).
     with app.app_context():
         db.session.execute(update(Kiosk).values(last_seen_at=TUESDAY_08 + timedelta(hours=1)))

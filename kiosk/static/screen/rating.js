@@ -151,7 +151,7 @@ export function sendReasons() {
   const r = reasonsFor;
   if (!r || r.sending) return;
   r.sending = true;
-  post("/reasons", withTicket(r))
+  post("/reasons", reasonsBody(r))
     .then((answer) => {
       r.sending = false;
       if (answer.ok) finishReasons(r);
@@ -178,11 +178,12 @@ function handOver() {
   holdReasons(false);
   setNotice(null);
   closeEntries();
-  post("/reasons", withTicket(r)).catch(() => {});
+  post("/reasons", reasonsBody(r)).catch(() => {});
   catchUpReasons();
 }
 
-function withTicket(r) {
+// What /reasons is sent for `r`: the touched reasons, and the ticket and comment when given.
+function reasonsBody(r) {
   const body = { rating_id: r.id, reasons: Array.from(r.chosen) };
   if (r.ticket) body.ticket = r.ticket;
   if (r.comment) body.comment = r.comment;
