@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash
 from admin.api.auth import authenticate
 from admin.db import db
 from admin.models import AuditEntry, DailyCount, Kiosk, Reason, Unit, User
+from ..ports_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 2)
@@ -422,12 +423,6 @@ def test_create_user_bad_alert_address_refused_before_the_password(app, runner, 
 
 
 # --- python -m admin --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_python_m_admin_serves_and_prints_url(tmp_path):

@@ -223,7 +223,7 @@ class Machine:
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, "ROOT": str(self.root), "FAKE_ROOT": str(self.root), "FAKE_STATE": str(self.state),
                 "PATH": f"{self.bin}:{os.environ['PATH']}", "GPIOZERO_PIN_FACTORY": "mock",
-                "PYTHON": sys.executable, "HEALTH_TIMEOUT_S": "30", **extra}
+                "PYTHON": sys.executable, **extra}
 
     def run(self, script: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", str(script), *args], env=self.env(**env), capture_output=True, text=True,
@@ -253,6 +253,11 @@ class Machine:
                     seen[rel] = ("file", oct(path.stat().st_mode & 0o7777), self.owner(rel),
                                  hashlib.sha256(path.read_bytes()).hexdigest())
         return seen
+
+    def service_logs(self) -> str:
+        """What the services the stand-in systemctl started wrote, each log under its name."""
+        return "".join(f"\n--- {log.name}\n{log.read_text(errors='replace')}"
+                       for log in sorted((self.root / "var/log").glob("*.log")))
 
     def stop_services(self) -> None:
         """End every process the stand-in systemctl started."""

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from ..kiosk.kiosk_support import free_port, open_service
+from ..kiosk.kiosk_support import open_service
+from ..ports_support import free_ports
 from .deploy_support import Machine, checkout, need, wheelhouse
 
 PARTS = ("admin", "deploy", "docs", "systemd", "requirements.txt")
@@ -26,13 +27,13 @@ def test_deploy_admin_install_twice(tmp_path):
     need("openssl")
     machine = Machine(tmp_path)
     src = checkout(tmp_path / "src", *PARTS)
-    port = free_port()
+    port = free_ports(2)
     db_url = f"sqlite:///{machine.root}/var/lib/hailong-admin/hailong.db"
     args = ("--server-name", "danhgia.example.gov.vn", "--instances", "2", "--base-port", str(port),
             "--database-url", db_url, "--wheelhouse", str(wheelhouse()))
     try:
         done = machine.run(src / "deploy/install-admin.sh", *args)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, done.stderr + machine.service_logs()
         env_file = machine.root / "etc/hailong/admin.env"
         assert oct(env_file.stat().st_mode & 0o777) == "0o600"
         assert machine.owner("/etc/hailong/admin.env") == "hailong:hailong"
@@ -62,7 +63,7 @@ def test_deploy_admin_install_twice(tmp_path):
         dirs = ("/etc", "/opt")
         before = machine.snapshot(*dirs)
         done = machine.run(src / "deploy/install-admin.sh", *args)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, done.stderr + machine.service_logs()
         # Same files, modes, owners; the secret key above all, or every session would end.
         assert machine.snapshot(*dirs) == before
     finally:

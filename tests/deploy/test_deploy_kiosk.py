@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ..kiosk.kiosk_support import free_port
+from ..ports_support import free_port
 from .deploy_support import Machine, checkout, need, wheelhouse
 
 PARTS = ("kiosk", "deploy", "systemd", "requirements.txt")

@@ -26,6 +26,7 @@ from waitress import create_server
 from werkzeug.security import generate_password_hash
 
 from kiosk.service import KioskService
+from ..ports_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,13 +88,6 @@ def open_service(data_dir: Path, config: dict[str, Any] | None = None) -> KioskS
     service = KioskService.open(data_dir)
     service.apply_config(central_config() if config is None else config)
     return service
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

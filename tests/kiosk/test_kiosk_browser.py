@@ -24,7 +24,8 @@ from kiosk.config import GpioConfig
 from kiosk.screen import create_app
 from kiosk.service import ANSWER_SETTLE_S, KioskService
 
-from .kiosk_support import PIN_BINH, central_config, free_port, open_service, serving, stored_ratings
+from ..ports_support import free_port
+from .kiosk_support import PIN_BINH, central_config, open_service, serving, stored_ratings
 from .screen_support import (
     LANDSCAPE,
     LAYOUT_PROBLEMS,

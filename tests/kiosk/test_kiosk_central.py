@@ -17,7 +17,8 @@ from kiosk.central import (
     retry_after_s,
 )
 
-from .kiosk_support import Canned, free_port
+from ..ports_support import free_port
+from .kiosk_support import Canned
 
 
 def rating(**fields) -> dict:

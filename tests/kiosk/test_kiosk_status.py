@@ -10,7 +10,8 @@ from kiosk.config import KioskConfig
 from kiosk.service import KioskService
 from kiosk.status import collect
 
-from .kiosk_support import central_config, free_port
+from ..ports_support import free_port
+from .kiosk_support import central_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,8 @@ from kiosk.central import Central
 from kiosk.service import REASONS_GRACE_S, KioskService, local_now_iso
 from kiosk.uploader import Uploader, backoff_s
 
-from .kiosk_support import free_port, wait_for
+from ..ports_support import free_port
+from .kiosk_support import wait_for
 
 
 @pytest.fixture
