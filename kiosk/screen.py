@@ -23,6 +23,7 @@ from flask import Flask, Response, jsonify, render_template, request, send_file
 from werkzeug.exceptions import HTTPException
 
 from .service import COMMENT_MAX, TICKET, KioskService, valid_comment
+from .tracking import SHOWN, lookup_url, qr_svg
 
 # The screen sends small JSON bodies; anything bigger is not ours.
 MAX_BODY = 4096
@@ -287,6 +288,14 @@ def create_app(
         # A stream closed before its first chunk never runs the generator's own clean-up.
         response.call_on_close(lambda: streams.release(q))
         return response
+
+    @app.get("/tracking/<code>.svg")
+    def tracking_qr(code: str):
+        """The QR code of the public board's page for tracking code ``code`` (as shown, with its hyphen)."""
+        board = service.public_board_url()
+        if board is None or not SHOWN.fullmatch(code):
+            return error_response(404, "no_board", "Không có trang tra cứu cho mã này. / There is no lookup page for this code.")
+        return Response(qr_svg(lookup_url(board, code)), mimetype="image/svg+xml")
 
     @app.get("/photos/<int:officer_id>")
     def photo(officer_id: int):

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from werkzeug.security import check_password_hash
 
 from .outbox import MAX_REASONS_WAIT_S, ConfigCache, Outbox
+from .tracking import tracking_code
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ ANSWER_SETTLE_S = 1.0
 # A queue ticket number as printed on the slips: letters, digits and hyphens.
 TICKET = re.compile(r"[0-9A-Za-z-]{1,20}")
 COMMENT_MAX = 200
+# Seconds the tracking code stays up after the reasons view when the central config does not say
+# (its ``tracking_s``): time to copy ten characters by hand, or to take a photo of them.
+TRACKING_S = 30
+# The public board's address, as the config gives it; anything else is not shown.
+BOARD_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]{1,300}")
 
 
 def valid_comment(comment: Any) -> bool:
@@ -63,6 +69,8 @@ class PressResult:
     # (it is asked again).
     ignored: str | None
     cooldown_left_s: float
+    # The recorded rating's tracking code (kiosk/tracking.py), shown after its reasons.
+    tracking_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,16 @@ class _Report:
 def local_now_iso(at: float) -> str:
     """Unix time ``at`` as the kiosk's local time with its offset (docs/protocol.md §2 ``created_at``)."""
     return datetime.fromtimestamp(at).astimezone().isoformat(timespec="milliseconds")
+
+
+def board_url(config: dict[str, Any]) -> str | None:
+    """The public board's address from the central config (``public_board_url``), or None.
+
+    None also for a value that is not an http(s) address: the screen shows
+    the code with a word to ask at the desk instead of a broken address.
+    """
+    url = config.get("public_board_url")
+    return url.rstrip("/") if isinstance(url, str) and BOARD_URL.fullmatch(url) else None
 
 
 def check_central_config(config: Any) -> dict[str, Any]:
@@ -185,6 +203,11 @@ class KioskService:
         with self._lock:
             return self._config, self._etag
 
+    def public_board_url(self) -> str | None:
+        """The public board's address in the config in force (``public_board_url``), or None."""
+        with self._lock:
+            return board_url(self._config or {})
+
     def photos_wanted(self) -> list[tuple[int, str]]:
         """(officer_id, photo_url) of listed officers whose cached photo is missing or outdated."""
         config, _ = self.config_snapshot()
@@ -231,6 +254,7 @@ class KioskService:
             "cooldown_s": float(settings.get("cooldown_s", 5)),
             "thanks_s": float(settings.get("thanks_s", 4)),
             "reasons_timeout_s": float(settings.get("reasons_timeout_s", 20)),
+            "tracking_s": float(settings.get("tracking_s", TRACKING_S)),
             "languages": list(settings.get("languages", ["vi", "en"])),
             "accept_without_officer": settings.get("accept_without_officer") is True,
             # Off unless the central service says so (one that predates it does not).
@@ -281,7 +305,9 @@ class KioskService:
                 "officers": [self._public_officer(o) for o in officers.values()],
                 "scale": config.get("scale"),
                 "reasons": [{"code": r["code"], "label": r.get("label")} for r in config.get("reasons", [])],
-                "settings": {k: settings[k] for k in ("cooldown_s", "thanks_s", "reasons_timeout_s", "languages")},
+                "settings": {k: settings[k] for k in ("cooldown_s", "thanks_s", "reasons_timeout_s", "tracking_s",
+                                                      "languages")},
+                "public_board_url": board_url(config),
                 "cooldown_left_s": round(self._cooldown_left(settings["cooldown_s"]), 3),
                 "pin_locked_for_s": self._pin_lock_left(),
             }
@@ -352,13 +378,16 @@ class KioskService:
                 self._report = _Report(rating_id, source == "button", self._button_order(),
                                        self._monotonic() + settings["reasons_timeout_s"], self._monotonic())
         # The event does not carry the score: every open page learns only that a rating was made.
+        # The tracking code goes with every rating, whatever its score: the screen shows it after
+        # the reasons view, whatever was chosen there (docs/protocol.md §4).
+        code = tracking_code(rating_id)
         self._emit({"type": "rated", "rating_id": rating_id, "source": source,
-                    "ask_reasons": ask, "cooldown_left_s": cooldown})
+                    "ask_reasons": ask, "cooldown_left_s": cooldown, "tracking_code": code})
         if ask:
             self._emit_report()
         else:
             self._wake()
-        return PressResult(True, rating_id, ask, None, cooldown)
+        return PressResult(True, rating_id, ask, None, cooldown, code)
 
     def give_reasons(
         self, rating_id: str, codes: list[str], ticket: str | None = None, comment: str | None = None,

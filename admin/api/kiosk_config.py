@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +29,15 @@ def kiosk_officers(kiosk: Kiosk, period: DutyPeriod | None) -> list[Officer]:
     if period is not None and period.officer_id not in {o.id for o in officers}:
         officers.append(period.officer)
     return officers
+
+
+def public_board_url() -> str | None:
+    """The public board's address for the kiosks to show beside a tracking code: ``{ADMIN_PUBLIC_URL}/cong-khai``.
+
+    None without ``ADMIN_PUBLIC_URL``: the kiosk then tells the citizen to ask at the desk.
+    """
+    base = current_app.config.get("PUBLIC_URL")
+    return f"{base.rstrip('/')}/cong-khai" if base else None
 
 
 def build_config(kiosk: Kiosk, at: datetime) -> dict[str, Any]:
@@ -62,6 +71,7 @@ def build_config(kiosk: Kiosk, at: datetime) -> dict[str, Any]:
         if period is None
         else {"officer_id": period.officer_id, "since": iso_utc(period.starts_at)},
         "settings": KIOSK_SETTINGS.load(),
+        "public_board_url": public_board_url(),
     }
 
 

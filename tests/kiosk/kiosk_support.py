@@ -68,6 +68,7 @@ CONFIG: dict[str, Any] = {
     "on_duty": {"officer_id": 12, "since": "2026-11-27T01:00:00Z"},
     "settings": {"cooldown_s": 5, "thanks_s": 4, "reasons_timeout_s": 20, "heartbeat_s": 60,
                  "languages": ["vi", "en"], "accept_without_officer": False},
+    "public_board_url": "https://danhgia.example.gov.vn/cong-khai",
 }
 
 
@@ -402,6 +403,6 @@ def stored_ratings(data_dir: Path) -> list[sqlite3.Row]:
     conn = sqlite3.connect(data_dir / "outbox.db")
     conn.row_factory = sqlite3.Row
     try:
-        return conn.execute("SELECT score, source, reasons FROM ratings ORDER BY seq").fetchall()
+        return conn.execute("SELECT uuid, score, source, reasons FROM ratings ORDER BY seq").fetchall()
     finally:
         conn.close()

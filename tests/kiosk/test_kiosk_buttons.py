@@ -13,6 +13,7 @@ from gpiozero.pins.mock import MockFactory
 from kiosk.buttons import Buttons
 from kiosk.config import GpioConfig
 from kiosk.service import KioskService
+from kiosk.tracking import tracking_code
 
 from .kiosk_support import central_config, open_service, stored_ratings, wait_for
 
@@ -189,3 +190,12 @@ def test_buttons_before_any_config_store_nothing(tmp_path, factory):
     finally:
         buttons.close()
         service.close()
+
+
+def test_buttons_rating_event_carries_the_tracking_code_of_the_stored_rating(buttons, factory, service, tmp_path):
+    heard: list[dict] = []
+    service.add_listener(heard.append)
+    press(factory, 17)
+    [stored] = stored_ratings(tmp_path / "kiosk")
+    [rated] = [e for e in heard if e["type"] == "rated"]
+    assert rated["tracking_code"] == tracking_code(stored["uuid"])

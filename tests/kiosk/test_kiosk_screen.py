@@ -21,8 +21,9 @@ from kiosk.buttons import Buttons
 from kiosk.config import GpioConfig
 from kiosk.screen import MAX_BODY, MAX_STREAMS, create_app
 from kiosk.service import KioskService
+from kiosk.tracking import lookup_url, qr_svg
 
-from .kiosk_support import PIN_AN, PIN_BINH, open_service, serving, stored_ratings, wait_for
+from .kiosk_support import PIN_AN, PIN_BINH, central_config, open_service, serving, stored_ratings, wait_for
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -404,3 +405,23 @@ def test_screen_events_survive_a_page_that_stops_reading(service):
         assert b"event: state" in page.read_until(b"event: state")
         page.close()
 
+
+
+def test_screen_tracking_qr_is_the_boards_lookup_page_as_svg(client, service):
+    answer = client.get("/tracking/8ZFW6-KRARH.svg")
+    assert answer.status_code == 200
+    assert answer.mimetype == "image/svg+xml"
+    assert answer.data == qr_svg(lookup_url("https://danhgia.example.gov.vn/cong-khai", "8ZFW6-KRARH"))
+    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    for code in ("8ZFW6KRARH", "8zfw6-krarh", "8ZFW6-KRARO", "8ZFW6-KRARH1"):
+        assert_error(client.get(f"/tracking/{code}.svg"), 404, "no_board")
+
+
+def test_screen_tracking_qr_without_a_board_is_404(tmp_path):
+    config = central_config()
+    config["public_board_url"] = None
+    service = open_service(tmp_path / "kiosk", config)
+    try:
+        assert_error(create_app(service).test_client().get("/tracking/8ZFW6-KRARH.svg"), 404, "no_board")
+    finally:
+        service.close()

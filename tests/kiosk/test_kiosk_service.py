@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from kiosk.outbox import ConfigCache, Outbox
-from kiosk.service import ANSWER_SETTLE_S, REASONS_GRACE_S, KioskService, PressResult, SignInResult
+from kiosk.service import ANSWER_SETTLE_S, REASONS_GRACE_S, TRACKING_S, KioskService, PressResult, SignInResult
+from kiosk.tracking import tracking_code
 
 from .kiosk_support import PIN_AN, PIN_BINH, central_config
 
@@ -51,7 +52,8 @@ def test_service_idle_state_shows_desk_officer_scale(service):
     assert [level["score"] for level in state["scale"]["levels"]] == [1, 2, 3]
     assert [r["code"] for r in state["reasons"]] == ["slow", "attitude", "bribe", "other"]
     assert state["settings"] == {"cooldown_s": 5.0, "thanks_s": 4.0, "reasons_timeout_s": 20.0,
-                                 "languages": ["vi", "en"]}
+                                 "tracking_s": float(TRACKING_S), "languages": ["vi", "en"]}
+    assert state["public_board_url"] == "https://danhgia.example.gov.vn/cong-khai"
     assert state["cooldown_left_s"] == 0 and state["pin_locked_for_s"] == 0
     json.dumps(state)
 
@@ -63,7 +65,7 @@ def test_service_state_never_carries_pin_hashes(service):
 
 def test_service_press_is_in_outbox_before_it_returns(service):
     result = service.press(3, "touch")
-    assert result == PressResult(True, result.rating_id, False, None, 5.0)
+    assert result == PressResult(True, result.rating_id, False, None, 5.0, tracking_code(result.rating_id))
     [item] = service.outbox.sendable_ratings(service._clock(), 10)
     assert (item["id"], item["score"], item["officer_id"], item["source"], item["seq"]) == (
         result.rating_id, 3, 12, "touch", 1)
@@ -190,7 +192,7 @@ def test_service_listeners_hear_ratings_and_state(service):
     result = service.press(3, "button")
     # Never the score: an officer may be watching a page.
     assert events == [{"type": "rated", "rating_id": result.rating_id, "source": "button",
-                       "ask_reasons": False, "cooldown_left_s": 5.0}]
+                       "ask_reasons": False, "cooldown_left_s": 5.0, "tracking_code": tracking_code(result.rating_id)}]
     before = service.screen_state()["state_version"]
     service.apply_config(central_config(cooldown_s=2))
     assert events[-1] == {"type": "state", "state_version": service.screen_state()["state_version"]}
@@ -433,8 +435,85 @@ def test_service_reasons_after_every_score_tell_the_screen_nothing_of_the_level(
             result = service.press(score, "touch")
             assert result.ask_reasons
             assert service.give_reasons(result.rating_id, [])
-            seen.append([{k: v for k, v in e.items() if k != "rating_id"} for e in events])
+            # The rating's id and its tracking code differ from rating to rating, at random.
+            seen.append([{k: v for k, v in e.items() if k not in ("rating_id", "tracking_code")} for e in events])
             events.clear()
         assert seen[0] == seen[1] == seen[2]
+    finally:
+        service.close()
+
+
+# -- the tracking code (issue 11): the screen's code is the stored rating's --
+
+
+def stored_ids(service: KioskService, clock: Clock) -> list[str]:
+    return [item["id"] for item in service.outbox.sendable_ratings(clock.now + REASONS_GRACE_S + 600, 10)]
+
+
+def test_service_touch_ratings_carry_the_tracking_code_of_their_stored_id(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(cooldown_s=0, reasons_after_every_score=True))
+    events: list[dict] = []
+    service.add_listener(events.append)
+    try:
+        results = [service.press(score, "touch") for score in (3, 1)]
+        assert stored_ids(service, clock) == [r.rating_id for r in results]
+        rated = [e for e in events if e["type"] == "rated"]
+        for result, event, stored in zip(results, rated, stored_ids(service, clock)):
+            assert result.tracking_code == event["tracking_code"] == tracking_code(stored)
+    finally:
+        service.close()
+
+
+def test_service_button_ratings_carry_the_tracking_code_of_their_stored_id(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(cooldown_s=0))
+    events: list[dict] = []
+    service.add_listener(events.append)
+    try:
+        service.press(1, "button")
+        for answer in (1, 2):  # yes to the first reason (misconduct), then done
+            clock.now += ANSWER_SETTLE_S
+            service.press(answer, "button")
+        [stored] = service.outbox.sendable_ratings(clock.now, 10)
+        assert stored["reasons"] == ["bribe"]
+        [rated] = [e for e in events if e["type"] == "rated"]
+        assert rated["tracking_code"] == tracking_code(stored["id"])
+    finally:
+        service.close()
+
+
+def test_service_ignored_press_has_no_tracking_code(service):
+    service.press(3, "touch")
+    assert service.press(3, "touch").tracking_code is None
+
+
+def test_service_board_url_comes_from_the_config_kept_on_disk(tmp_path, clock):
+    make(tmp_path, clock).close()
+    # Restarted without the network: the last config's board address, and the time of the code view.
+    again = make(tmp_path, clock, config=False)
+    try:
+        assert again.public_board_url() == "https://danhgia.example.gov.vn/cong-khai"
+        assert again.screen_state()["public_board_url"] == "https://danhgia.example.gov.vn/cong-khai"
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("url", [None, "", 42, "javascript:alert(1)", "ftp://example.org", "https://a b", "missing"])
+def test_service_board_url_is_none_unless_an_http_address(tmp_path, clock, url):
+    config = central_config()
+    if url == "missing":
+        del config["public_board_url"]
+    else:
+        config["public_board_url"] = url
+    service = make(tmp_path, clock, config)
+    try:
+        assert service.screen_state()["public_board_url"] is None
+    finally:
+        service.close()
+
+
+def test_service_tracking_time_comes_from_the_config(tmp_path, clock):
+    service = make(tmp_path, clock, central_config(tracking_s=45))
+    try:
+        assert service.screen_state()["settings"]["tracking_s"] == 45.0
     finally:
         service.close()

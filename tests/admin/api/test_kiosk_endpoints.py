@@ -55,6 +55,17 @@ def test_config_has_every_field_of_the_contract(client, world):
     assert res.headers["ETag"].strip('"') == body["config_version"]
 
 
+def test_config_public_board_url_is_null_without_admin_public_url(client, world):
+    body = client.get("/api/v1/kiosk/config", headers=auth(world.token_a)).get_json()
+    assert body["public_board_url"] is None
+
+
+def test_config_public_board_url_is_the_board_under_admin_public_url(app, client, world):
+    app.config["PUBLIC_URL"] = "https://danhgia.example.gov.vn/"
+    body = client.get("/api/v1/kiosk/config", headers=auth(world.token_a)).get_json()
+    assert body["public_board_url"] == "https://danhgia.example.gov.vn/cong-khai"
+
+
 def test_config_etag_gives_304_until_something_changes(app, client, world):
     first = client.get("/api/v1/kiosk/config", headers=auth(world.token_a))
     etag = first.headers["ETag"]
