@@ -99,6 +99,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(console.bp)
+    from . import public
+
+    public.init_app(app)
     return app
 
 

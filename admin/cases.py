@@ -9,11 +9,15 @@ queues the alerts to the inspectors in the same commit.
 
 An inspector whose unit covers the case takes it (mới → đang xác minh),
 adds dated notes and concludes it (đã kết luận) with a conclusion, the
-findings and the action taken. Every change is in the audit log. Managers
-and viewers never see a case (``access``).
+findings and the action taken, and may then publish it on the public board
+(công khai, ``public``), naming the officer only if they choose to, or
+withdraw it again. Every change is in the audit log. Managers and viewers
+never see a case in the console; once it is published they read on the board
+what the public reads.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -26,12 +30,41 @@ from .alerts.messages import queue_case_alerts
 from .db import db, utcnow, write_transaction
 from .models import CASE_ACTIONS, CASE_CONCLUSIONS, Case, CaseNote, CaseRating, ComplaintIntake, Rating, Unit, User
 from .refused import Refused
+from .tracking import ALPHABET, stored_code
 from .units import unit_ancestor_ids
 
+STATUS_LABELS = {
+    "new": _l("New"),
+    "verifying": _l("Being verified"),
+    "concluded": _l("Concluded"),
+}
+CONCLUSION_LABELS = {
+    "substantiated": _l("Substantiated"),
+    "not_substantiated": _l("Not substantiated"),
+    "unverifiable": _l("Cannot be verified"),
+}
+ACTION_LABELS = {
+    "none": _l("No action"),
+    "reminder": _l("Reminder (nhắc nhở)"),
+    "review": _l("Disciplinary review (kiểm điểm)"),
+    "transfer": _l("Transfer (điều chuyển)"),
+    "replace": _l("Replacement (thay thế)"),
+}
+# What the public lookup says of a case in each status.
+PUBLIC_STATUS_LABELS = {
+    "new": _l("Received"),
+    "verifying": _l("Being verified"),
+    "concluded": _l("Concluded"),
+}
 # Who the audit log names for what the service does by itself.
 SYSTEM_ACTOR = "system"
 MAX_TEXT = 5000
-SNAPSHOT_FIELDS = ("status", "assignee_id", "complaints", "conclusion", "findings", "action")
+SNAPSHOT_FIELDS = (
+    "status", "assignee_id", "complaints", "conclusion", "findings", "action",
+    "published_at", "show_officer", "public_ref",
+)
+# Length of a case's public reference: 40 random bits in Crockford base 32.
+PUBLIC_REF_LENGTH = 8
 # Complaints filed per transaction: bounds how long one holds SQLite's write lock.
 FILE_BATCH = 100
 
@@ -99,7 +132,7 @@ def _file(rating: Rating, join: timedelta) -> tuple[Case, bool]:
     case.complaints += 1
     case.first_complaint_at = min(case.first_complaint_at, when)
     case.last_complaint_at = max(case.last_complaint_at, when)
-    db.session.add(CaseRating(rating_id=rating.id, case_id=case.id))
+    db.session.add(CaseRating(rating_id=rating.id, case_id=case.id, tracking_code=stored_code(rating.uuid)))
     db.session.flush()
     after = {**snapshot(case), "rating_id": rating.id}
     audit.record("open" if opened else "add_complaint", "case", case.id, before, after, actor=SYSTEM_ACTOR)
@@ -165,3 +198,45 @@ def conclude(case: Case, by: User, conclusion: str, findings: str, action: str) 
     case.concluded_by_id = by.id
     if case.assignee_id is None:
         case.assignee_id = by.id
+
+
+def publish(case: Case, by: User, show_officer: bool) -> None:
+    """Put the outcome of concluded ``case`` on the public board; ``show_officer`` names the officer there.
+
+    Only an inspector who may handle the case publishes it, once concluded.
+    The board shows the date concluded, the unit, the kinds of misconduct, the
+    conclusion and the action, never the findings or anything the citizen wrote.
+    """
+    if not can_handle(by, case):
+        raise CaseRefused("show_officer", _l("Only an inspector whose unit covers this case can handle it."))
+    if case.status != "concluded":
+        raise CaseRefused("show_officer", _l("Only a concluded case can be published."))
+    if case.published_at is not None:
+        raise CaseRefused("show_officer", _l("This case is already published."))
+    if show_officer and case.officer_id is None:
+        raise CaseRefused("show_officer", _l("Nobody was on duty: there is no officer to name."))
+    case.published_at = utcnow()
+    case.published_by_id = by.id
+    case.show_officer = show_officer
+    # Kept when a case is withdrawn and published again, so a reference once read stays true.
+    if case.public_ref is None:
+        case.public_ref = _new_public_ref()
+
+
+def withdraw(case: Case, by: User) -> None:
+    """Take ``case`` off the public board (the officer's name choice goes with it)."""
+    if not can_handle(by, case):
+        raise CaseRefused("show_officer", _l("Only an inspector whose unit covers this case can handle it."))
+    if case.published_at is None:
+        raise CaseRefused("show_officer", _l("This case is not published."))
+    case.published_at = None
+    case.published_by_id = None
+    case.show_officer = False
+
+
+def _new_public_ref() -> str:
+    """A random reference no case has yet."""
+    while True:
+        ref = "".join(secrets.choice(ALPHABET) for _ in range(PUBLIC_REF_LENGTH))
+        if db.session.scalar(select(Case.id).where(Case.public_ref == ref)) is None:
+            return ref

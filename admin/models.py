@@ -410,6 +410,7 @@ class Case(db.Model):
         Index("ix_cases_unit_status", "unit_id", "status"),
         Index("ix_cases_officer_status", "officer_id", "status"),
         Index("ix_cases_desk_status", "desk_id", "status"),
+        Index("ix_cases_published", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -429,12 +430,21 @@ class Case(db.Model):
     action: Mapped[str | None] = mapped_column(String(20))
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     concluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Made public (công khai) on the public board by an inspector, and withdrawn by clearing these.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Whether the board names the officer; the inspector chooses, and the default is no.
+    show_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The board's reference for a case, given at its first publication: random, because ids
+    # are sequential and would tell how many cases there are.
+    public_ref: Mapped[str | None] = mapped_column(String(12), unique=True)
 
     unit: Mapped[Unit] = relationship()
     desk: Mapped[Desk] = relationship()
     officer: Mapped[Officer | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     concluded_by: Mapped[User | None] = relationship(foreign_keys=[concluded_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
     notes: Mapped[list[CaseNote]] = relationship(back_populates="case", order_by="CaseNote.id")
 
 
@@ -445,6 +455,9 @@ class CaseRating(db.Model):
 
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The citizen's tracking code (``tracking.stored_code`` of the rating's UUID), so the public
+    # lookup is one indexed query. Not unique: two of 2**50 codes may meet, and filing must not fail.
+    tracking_code: Mapped[str] = mapped_column(String(10), index=True)
 
     rating: Mapped[Rating] = relationship()
 

@@ -2,7 +2,8 @@
 
 Confidential from the unit: managers and viewers never reach these pages.
 An administrator reads them; only an inspector whose unit covers a case
-changes it (``cases.can_handle``), and every change is audited.
+changes it (``cases.can_handle``), publishes it once concluded and withdraws
+it again, and every change is audited.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case as when, func, select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms import SelectField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .. import cases
+from ..cases import ACTION_LABELS, CONCLUSION_LABELS, STATUS_LABELS
 from ..access import INTEGRITY_READERS, check_unit_access, in_visible_units, require_role
 from ..db import db
 from ..models import CASE_ACTIONS, CASE_CONCLUSIONS, Case, CaseRating, Rating, User
@@ -25,23 +27,6 @@ from .changes import saved
 from .forms import Form, select_choices
 from .period_form import UnitFilterForm
 
-STATUS_LABELS = {
-    "new": _l("New"),
-    "verifying": _l("Being verified"),
-    "concluded": _l("Concluded"),
-}
-CONCLUSION_LABELS = {
-    "substantiated": _l("Substantiated"),
-    "not_substantiated": _l("Not substantiated"),
-    "unverifiable": _l("Cannot be verified"),
-}
-ACTION_LABELS = {
-    "none": _l("No action"),
-    "reminder": _l("Reminder (nhắc nhở)"),
-    "review": _l("Disciplinary review (kiểm điểm)"),
-    "transfer": _l("Transfer (điều chuyển)"),
-    "replace": _l("Replacement (thay thế)"),
-}
 MAX_ID = 2**31 - 1
 # Cases per page of the list, newest complaint first; older ones by narrowing the filter.
 LIMIT = 200
@@ -72,6 +57,16 @@ class ConcludeForm(Form):
         validators=[DataRequired(_l("Write what the verification found.")), Length(max=cases.MAX_TEXT)],
     )
     action = SelectField(_l("Action taken"), choices=select_choices((a, ACTION_LABELS[a]) for a in CASE_ACTIONS))
+
+
+class PublishForm(Form):
+    show_officer = BooleanField(_l("Show the officer's name on the public board"), default=False)
+
+
+class WithdrawForm(Form):
+    """Only the CSRF token: withdrawing takes no choice."""
+
+    show_officer = BooleanField()
 
 
 def open_case_count(user: User) -> int:
@@ -123,7 +118,8 @@ def case_detail(case_id: int):
     return _render_case(case)
 
 
-def _render_case(case: Case, assign_form=None, note_form=None, conclude_form=None, status: int = 200):
+def _render_case(case: Case, assign_form=None, note_form=None, conclude_form=None, publish_form=None,
+                 status: int = 200):
     complaints = db.session.scalars(
         select(Rating)
         .join(CaseRating, CaseRating.rating_id == Rating.id)
@@ -144,6 +140,11 @@ def _render_case(case: Case, assign_form=None, note_form=None, conclude_form=Non
         reasons=reasons,
         scale=load_scale(),
         may_handle=may_handle and case.status != "concluded",
+        may_publish=may_handle and case.status == "concluded",
+        publish_form=publish_form or (WithdrawForm() if case.published_at else PublishForm()),
+        tracking_codes=dict(db.session.execute(
+            select(CaseRating.rating_id, CaseRating.tracking_code).where(CaseRating.case_id == case.id)
+        ).all()),
         assign_form=assign_form,
         note_form=note_form or NoteForm(),
         conclude_form=conclude_form or ConcludeForm(),
@@ -202,3 +203,28 @@ def case_conclude(case_id: int):
         return _render_case(case, conclude_form=form, status=400)
     flash(gettext("Case #%(id)d concluded.", id=case.id), "success")
     return redirect(url_for("console.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/publish")
+@require_role("inspector")
+@inspectors_may_post
+def case_publish(case_id: int):
+    case = _handled_case_or_404(case_id)
+    form = PublishForm()
+    if not saved(form, "publish", "case", case, cases.snapshot,
+                 lambda: cases.publish(case, current_user, form.show_officer.data)):
+        return _render_case(case, publish_form=form, status=400)
+    flash(gettext("Case #%(id)d is published on the public board.", id=case.id), "success")
+    return redirect(url_for("console.case_detail", case_id=case.id, _anchor="publication"))
+
+
+@bp.post("/cases/<int:case_id>/withdraw")
+@require_role("inspector")
+@inspectors_may_post
+def case_withdraw(case_id: int):
+    case = _handled_case_or_404(case_id)
+    form = WithdrawForm()
+    if not saved(form, "withdraw", "case", case, cases.snapshot, lambda: cases.withdraw(case, current_user)):
+        return _render_case(case, publish_form=form, status=400)
+    flash(gettext("Case #%(id)d is no longer on the public board.", id=case.id), "success")
+    return redirect(url_for("console.case_detail", case_id=case.id, _anchor="publication"))
