@@ -16,6 +16,8 @@ def shared_central(tmp_path_factory) -> Iterator[CentralProcess]:
     Tests that count what arrived use a kiosk of their own (``add_kiosk``).
     """
     central = CentralProcess(tmp_path_factory.mktemp("central"))
+    # Its config names the public board (public_board_url), which the kiosk shows beside a tracking code.
+    central.env["ADMIN_PUBLIC_URL"] = "https://danhgia.example.gov.vn"
     central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True, reasons_after_every_score=False)
     yield central
     central.stop()

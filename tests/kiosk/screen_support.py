@@ -145,12 +145,17 @@ def portrait_photo() -> bytes:
     return out.getvalue()
 
 
+# A province's board under a long address: the tracking code's view must show it whole.
+LONG_BOARD_URL = "https://danhgiahailong.sonoivu.tinh-quang-tri.gov.vn/bo-phan-mot-cua/ket-qua-danh-gia/cong-khai"
+
+
 def long_names_config(**settings) -> dict:
-    """A central config with five levels, long reasons and a long desk name, officer name and title."""
+    """A central config with five levels, long reasons, a long desk name, officer name and title, and board address."""
     config = central_config(**settings)
     config["scale"] = FIVE_LEVELS
     config["reasons"] = [{**reason, "integrity": reason["code"] in ("harassment", "bribe")} for reason in LONG_REASONS]
     config["desk"]["name"] = "Quầy 12 — Đất đai, xây dựng, tài nguyên và môi trường, giao thông vận tải"
     config["officers"][0]["name"] = "Tôn Nữ Hoàng Thị Phương Nguyễn Ngọc Khánh Linh"
     config["officers"][0]["title"] = "Phó trưởng phòng Tài nguyên và Môi trường kiêm công chức địa chính"
+    config["public_board_url"] = LONG_BOARD_URL
     return config

@@ -23,12 +23,14 @@ from kiosk.buttons import Buttons
 from kiosk.config import GpioConfig
 from kiosk.screen import create_app
 from kiosk.service import ANSWER_SETTLE_S, KioskService
+from kiosk.tracking import tracking_code
 
 from ..ports_support import free_port
 from .kiosk_support import PIN_BINH, central_config, open_service, serving, stored_ratings
 from .screen_support import (
     LANDSCAPE,
     LAYOUT_PROBLEMS,
+    LONG_BOARD_URL,
     LONG_REASONS,
     PORTRAIT,
     enter_pin,
@@ -56,13 +58,17 @@ class Kiosk:
     def ratings(self) -> list[tuple[int, str, list[str]]]:
         return [(r["score"], r["source"], json.loads(r["reasons"])) for r in stored_ratings(self.data_dir)]
 
+    def last_code(self) -> str:
+        """The tracking code of the last rating stored."""
+        return tracking_code(stored_ratings(self.data_dir)[-1]["uuid"])
+
 
 @pytest.fixture
 def kiosk(tmp_path) -> Iterator[Kiosk]:
-    """A kiosk with three mock buttons, officer 12 on duty, no cool-down and a short thanks view."""
+    """A kiosk with three mock buttons, officer 12 on duty, no cool-down and short thanks and code views."""
     factory = MockFactory()
     data_dir = tmp_path / "kiosk"
-    service = open_service(data_dir, central_config(cooldown_s=0, thanks_s=0.5))
+    service = open_service(data_dir, central_config(cooldown_s=0, thanks_s=0.5, tracking_s=3))
     buttons = Buttons(service, GpioConfig(buttons=[17, 27, 22], ack_led=23, status_led=24), pin_factory=factory)
     try:
         with serving(create_app(service, buttons=buttons)) as url:
@@ -253,8 +259,11 @@ def test_browser_english_switch_falls_back_to_vietnamese_after_a_rating(page, ki
     assert "Was anything not right?" in view(page, "reasons").inner_text()
     assert page.locator('[data-reason="bribe"]').inner_text() == "Asked for an unofficial payment"
     page.locator('[data-action="send-reasons"]').tap()
-    assert "Thank you!" in view(page, "thanks").inner_text()
-    view(page, "idle")
+    thanks = view(page, "thanks").inner_text()
+    assert "Thank you!" in thanks and "Your tracking code:" in thanks
+    # "Done" on the code: the next citizen's screen at once, in Vietnamese.
+    page.locator('[data-action="done"]').tap()
+    view(page, "idle", timeout=2_000)
     assert page.locator(".question").inner_text() == "Ông/Bà đánh giá thế nào về sự phục vụ của cán bộ?"
     assert page.locator('[data-action="language"]').inner_text() == "English"
 
@@ -347,7 +356,10 @@ def test_browser_every_view_fits_the_touch_displays(browser, kiosk, viewport):
     assert_fits(page, "reasons")
     page.locator('[data-action="send-reasons"]').tap()
     view(page, "thanks")
+    assert_code_shown(page, kiosk.last_code(), "https://danhgia.example.gov.vn/cong-khai")
     assert_fits(page, "thanks")
+    page.locator('[data-action="done"]').tap()
+    view(page, "idle")
     kiosk.configure(on_duty=None, cooldown_s=0, thanks_s=600)
     page.reload()
     view(page, "closed")
@@ -362,6 +374,21 @@ def test_browser_every_view_fits_the_touch_displays(browser, kiosk, viewport):
     assert_fits(page, "pad-pin")
     assert page.errors == []
     page.context.close()
+
+
+def assert_code_shown(page, code: str, board: str | None) -> None:
+    """The thanks view shows tracking code ``code`` whole, with the board's address and QR code (or neither)."""
+    shown = page.locator("[data-tracking-code]")
+    assert shown.get_attribute("data-tracking-code") == shown.inner_text() == code
+    assert shown.evaluate(SHOWN_WHOLE)
+    if board is None:
+        assert not page.locator("#tracking-board").is_visible() and not page.locator("#tracking-qr").is_visible()
+        return
+    assert page.locator("#tracking-board").inner_text() == board
+    assert page.locator("#tracking-board").evaluate(SHOWN_WHOLE)
+    # The QR code is the kiosk's own picture, drawn before the screenshot.
+    page.wait_for_function("() => document.getElementById('tracking-qr').naturalWidth > 0")
+    assert page.locator("#tracking-qr").get_attribute("src") == f"/tracking/{code}.svg"
 
 
 # True when the element shows all of its text (a line-clamped name hides the rest behind an ellipsis).
@@ -398,6 +425,64 @@ def test_browser_five_levels_and_long_names_fit(browser, kiosk, viewport):
     for reason in LONG_REASONS[:3]:
         page.locator(f'[data-reason="{reason["code"]}"]').tap()
     assert_fits(page, "reasons-long-some")
+    page.locator('[data-action="send-reasons"]').tap()
+    view(page, "thanks")
+    assert_code_shown(page, kiosk.last_code(), LONG_BOARD_URL)
+    assert_fits(page, "thanks-code-long-url")
+    page.locator('[data-action="done"]').tap()
+    view(page, "idle")
+    page.locator('[data-action="language"]').tap()
+    page.locator('[data-score="1"]').tap()
+    page.locator('[data-action="send-reasons"]').tap()
+    assert "Your tracking code:" in view(page, "thanks").inner_text()
+    assert_code_shown(page, kiosk.last_code(), LONG_BOARD_URL)
+    assert_fits(page, "thanks-code-long-url-en")
+    assert page.errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+def test_browser_code_without_a_board_says_to_ask_at_the_desk(browser, kiosk, viewport):
+    config = central_config(cooldown_s=0, thanks_s=0.5, reasons_timeout_s=600)
+    config["public_board_url"] = None
+    kiosk.service.apply_config(config)
+    page = open_page(browser, kiosk.url, viewport)
+    for language, words in (("vi", "hỏi tại bộ phận tiếp nhận và trả kết quả"), ("en", "ask at the reception desk")):
+        view(page, "idle")
+        if language == "en":
+            page.locator('[data-action="language"]').tap()
+        page.locator('[data-score="1"]').tap()
+        page.locator('[data-action="send-reasons"]').tap()
+        assert words in view(page, "thanks").inner_text()
+        assert_code_shown(page, kiosk.last_code(), None)
+        assert_fits(page, f"thanks-code-no-board-{language}")
+        page.locator('[data-action="done"]').tap()
+    assert page.errors == []
+    page.context.close()
+
+
+def test_browser_code_stays_its_own_time_and_only_after_the_reasons(browser, kiosk):
+    kiosk.configure(cooldown_s=0, thanks_s=1, tracking_s=40, reasons_timeout_s=5)
+    page = open_page(browser, kiosk.url, clock=True)
+    view(page, "idle")
+    # A high score without reasons (reasons_after_every_score off): the short thanks, no code.
+    page.locator('[data-score="3"]').tap()
+    view(page, "thanks")
+    assert not page.locator("#tracking").is_visible() and page.locator("[data-tracking-code]").count() == 0
+    page.clock.run_for(1_500)
+    view(page, "idle")
+    # A low score whose reasons the citizen leaves unanswered: they go by themselves, and the code shows
+    # for tracking_s, however the reasons view ended.
+    page.locator('[data-score="1"]').tap()
+    view(page, "reasons")
+    page.clock.run_for(5_500)
+    view(page, "thanks")
+    assert page.locator("[data-tracking-code]").inner_text() == kiosk.last_code()
+    page.clock.run_for(35_000)
+    assert page.locator('[data-view="thanks"]').is_visible()
+    page.clock.run_for(6_000)
+    view(page, "idle")
+    assert page.locator("[data-tracking-code]").count() == 0
     assert page.errors == []
     page.context.close()
 
@@ -469,6 +554,9 @@ def test_browser_buttons_answer_the_reasons_shown_on_the_screen(browser, kiosk, 
     assert page.request.post(f"{kiosk.url}/dev/press/2").ok  # done
     view(page, "thanks")
     assert kiosk.ratings() == [(1, "button", ["bribe"])]
+    # A citizen at the buttons is shown their code too.
+    assert_code_shown(page, kiosk.last_code(), "https://danhgia.example.gov.vn/cong-khai")
+    assert_fits(page, "thanks-buttons")
     assert page.errors == []
     page.context.close()
 
@@ -490,10 +578,12 @@ def same_picture(png_a: bytes, png_b: bytes) -> bool:
 
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
 def test_browser_the_screen_after_any_score_looks_the_same(browser, kiosk, viewport):
-    """What someone at the desk can see of the screen does not tell which level was chosen."""
+    """What someone at the desk can see of the screen does not tell which level was chosen, nor whether a
+    complaint of misconduct was made: the reasons view, and the tracking code's view after it."""
     kiosk.configure(cooldown_s=0, thanks_s=600, reasons_timeout_s=600, reasons_after_every_score=True)
     page = open_page(browser, kiosk.url, viewport)
     pictures = {}
+    closings = {}
     for score in (3, 2, 1):
         view(page, "idle")
         assert page.request.post(f"{kiosk.url}/dev/press/{score}").ok
@@ -503,12 +593,22 @@ def test_browser_the_screen_after_any_score_looks_the_same(browser, kiosk, viewp
         # The time bar runs from the press: stopped, so that only what the citizen chose could differ.
         pictures[score] = page.locator(".view-reasons").screenshot(animations="disabled", caret="hide")
         shot(page, f"private-after-{score}")
+        if score == 1:
+            time.sleep(ANSWER_SETTLE_S)
+            assert page.request.post(f"{kiosk.url}/dev/press/1").ok  # yes: asked for money
+            page.locator('[data-reason="bribe"][aria-pressed="true"]').wait_for()
         time.sleep(ANSWER_SETTLE_S)
         assert page.request.post(f"{kiosk.url}/dev/press/2").ok
         view(page, "thanks")
+        assert_code_shown(page, kiosk.last_code(), "https://danhgia.example.gov.vn/cong-khai")
+        # The code and its QR code differ from rating to rating, at random: masked, the rest must not differ.
+        closings[score] = page.locator(".view-thanks").screenshot(
+            animations="disabled", caret="hide", mask=[page.locator("#tracking-code"), page.locator("#tracking-qr")])
+        shot(page, f"private-code-after-{score}")
         page.reload()
     assert same_picture(pictures[3], pictures[2]) and same_picture(pictures[3], pictures[1])
-    assert [r[:2] for r in kiosk.ratings()] == [(3, "button"), (2, "button"), (1, "button")]
+    assert same_picture(closings[3], closings[2]) and same_picture(closings[3], closings[1])
+    assert kiosk.ratings() == [(3, "button", []), (2, "button", []), (1, "button", ["bribe"])]
     assert page.errors == []
     page.context.close()
 

@@ -4,17 +4,22 @@ The kiosk process with mock pins, the central service in its own process
 with its alert worker, a real SMTP server on 127.0.0.1: a citizen presses
 the red button, answers the reasons with the buttons (no to obstruction,
 yes to an unofficial payment, done), and the inspector of the province
-receives the new case by e-mail.
+receives the new case by e-mail. And, with the central service out of
+reach, the citizen who complains still gets their tracking code and the
+board's address from the config the kiosk kept.
 """
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from kiosk.service import ANSWER_SETTLE_S
+from kiosk.tracking import tracking_code
 
-from .kiosk_support import CentralProcess, KioskProcess, wait_for
+from . import screen_support as ui
+from .kiosk_support import CentralProcess, KioskProcess, stored_ratings, wait_for
 
 INSPECTOR = "thanhtra.tinh@example.gov.vn"
 
@@ -80,3 +85,31 @@ def test_e2e_queue_ticket_reaches_the_central_service_with_the_complaint(kiosk_p
     assert answer.json() == {"ok": True}
     wait_for(lambda: central.rating_counts(kiosk_id)[0] == 1, 30, "the complaint on the central service")
     assert central.query("SELECT ticket FROM ratings WHERE kiosk_id = ?", (kiosk_id,)) == [("B-042",)]
+
+
+@pytest.mark.browser
+def test_e2e_offline_complaint_shows_its_code_and_the_board_of_the_last_config(kiosk_process, central, browser):
+    kiosk, _ = kiosk_process
+    kiosk.start()
+    # The central service goes away and the kiosk restarts: it runs on the config it kept on disk.
+    central.stop()
+    kiosk.kill()
+    kiosk.start()
+    assert kiosk.status("--no-probe")["central"] != "ok"
+    page = ui.open_page(browser, kiosk.url)
+    ui.view(page, "idle")
+    page.locator('[data-score="1"]').tap()
+    ui.view(page, "reasons")
+    page.locator('[data-reason="bribe"]').tap()
+    page.locator('[data-action="send-reasons"]').tap()
+    ui.view(page, "thanks")
+    [stored] = stored_ratings(kiosk.data_dir)
+    assert json.loads(stored["reasons"]) == ["bribe"]
+    code = page.locator("[data-tracking-code]")
+    assert code.get_attribute("data-tracking-code") == code.inner_text() == tracking_code(stored["uuid"])
+    assert page.locator("#tracking-board").inner_text() == "https://danhgia.example.gov.vn/cong-khai"
+    page.wait_for_function("() => document.getElementById('tracking-qr').naturalWidth > 0")
+    ui.fonts_ready(page)
+    ui.shot(page, "thanks-offline")
+    assert page.errors == []
+    page.context.close()

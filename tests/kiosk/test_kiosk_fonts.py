@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
+from kiosk import outbox
 from kiosk.screen import FONT_MAX_AGE, create_app
 from kiosk.service import KioskService
 
@@ -220,12 +221,16 @@ def capture(page, path: Path) -> Scene:
     return scene
 
 
-def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str, Scene]:
+def walk(
+    browser, env: str, workdir: Path, viewport: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, Scene]:
     """Every view of SCENES on a new kiosk in ``browser``, the same taps in the same order every time.
 
     The screenshots are saved as SHOTS/<env>-<width>x<height>-<scene>.png.
     """
     service = KioskService.open(workdir / "kiosk")
+    # One id for the walk's one rating: its tracking code, shown on the thanks view, is the same in both browsers.
+    monkeypatch.setattr(outbox, "new_id", lambda: "7d0c3c1e-4f7b-4d43-9a55-1f7f0d3c2b11")
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = f"{viewport['width']}x{viewport['height']}"
     scenes: dict[str, Scene] = {}
@@ -257,6 +262,9 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
             capture_as("reasons")
             page.locator('[data-action="send-reasons"]').tap()
             ui.view(page, "thanks")
+            # The tracking code's QR code, decoded before the screenshot like the photo.
+            page.wait_for_function("() => document.getElementById('tracking-qr').naturalWidth > 0")
+            page.locator("#tracking-qr").evaluate("img => img.decode()")
             capture_as("thanks")
             config = font_config()
             config["on_duty"] = None
@@ -287,8 +295,9 @@ def walk(browser, env: str, workdir: Path, viewport: dict[str, int]) -> dict[str
 def walks(request, system_browser, bare_browser, tmp_path_factory) -> Iterator[tuple[dict, dict]]:
     """The views at one size, with the machine's fonts and with the blank font only."""
     viewport = request.param
-    system = walk(system_browser, "system", tmp_path_factory.mktemp("system"), viewport)
-    bare = walk(bare_browser, "bare", tmp_path_factory.mktemp("bare"), viewport)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        system = walk(system_browser, "system", tmp_path_factory.mktemp("system"), viewport, monkeypatch)
+        bare = walk(bare_browser, "bare", tmp_path_factory.mktemp("bare"), viewport, monkeypatch)
     yield system, bare
 
 

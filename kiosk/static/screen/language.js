@@ -23,6 +23,10 @@ const TEXT = {
     send: "Gửi",
     thanks: "Cảm ơn Ông/Bà!",
     thanks_text: "Ý kiến của Ông/Bà đã được ghi nhận.",
+    tracking_label: "Mã tra cứu của Ông/Bà:",
+    tracking_board: "Xin Ông/Bà giữ lại mã này để theo dõi việc xử lý ý kiến của mình trên trang công khai:",
+    tracking_no_board:
+      "Xin Ông/Bà giữ lại mã này. Để biết việc xử lý ý kiến của mình, Ông/Bà hỏi tại bộ phận tiếp nhận và trả kết quả hoặc tra cứu trên Cổng thông tin điện tử của tỉnh.",
     closed: "Quầy đang tạm nghỉ",
     closed_text: "Xin Ông/Bà vui lòng chờ cán bộ quay lại hoặc liên hệ quầy khác.",
     pad_choose: "Cán bộ: chọn tên để bắt đầu ca",
@@ -60,6 +64,10 @@ const TEXT = {
     send: "Send",
     thanks: "Thank you!",
     thanks_text: "Your opinion has been recorded.",
+    tracking_label: "Your tracking code:",
+    tracking_board: "Please keep this code: with it you can follow what becomes of your opinion on the public board:",
+    tracking_no_board:
+      "Please keep this code. To learn what becomes of your opinion, ask at the reception desk or look it up on the province's web portal.",
     closed: "This desk is closed",
     closed_text: "Please wait for an officer to return or go to another desk.",
     pad_choose: "Officers: choose your name to start your shift",

@@ -8,8 +8,8 @@ import { face } from "./faces.js";
 import { openPad, padClick, touchPad } from "./pad.js";
 import { entryClick } from "./entry.js";
 import {
-  onRated, onReport, onReported, onState, openComment, openTicket, press, sendReasons, showBase, switchLanguage,
-  toggleReason,
+  done, onRated, onReport, onReported, onState, openComment, openTicket, press, sendReasons, showBase,
+  switchLanguage, toggleReason,
 } from "./rating.js";
 import { render } from "./render.js";
 
@@ -25,6 +25,7 @@ function onClick(e) {
   else if (el.dataset.action === "ticket") openTicket();
   else if (el.dataset.action === "comment") openComment();
   else if (el.dataset.action === "language") switchLanguage();
+  else if (el.dataset.action === "done") done();
 }
 
 function cancelLongPress() {

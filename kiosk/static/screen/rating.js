@@ -1,5 +1,6 @@
 // A citizen's rating on the touch screen: the tap on a level, the reasons after it
-// (after every score, or a low one, as the kiosk says), the thanks, the English switch,
+// (after every score, or a low one, as the kiosk says), the thanks (after the reasons,
+// with the rating's tracking code: tracking.js), the English switch,
 // and between citizens the view the kiosk's state asks for. The thanks is shown the
 // moment /press answers "recorded" (the rating is on disk by then). The reasons may
 // also be answered with the GPIO buttons: the kiosk then reports each answer once it
@@ -10,14 +11,15 @@ import { cooldownLeftS, goneOffline, online, post, refresh, state } from "./conn
 import { lang, setLanguage, t } from "./language.js";
 import { closeEntries, openEntry } from "./entry.js";
 import { catchUpReasons, holdReasons, render } from "./render.js";
+import { setCode } from "./tracking.js";
 import { current, show } from "./views.js";
 
 const ENGLISH_IDLE_MS = 60000;
 let inflight = false;
 let lastMine = null;
-// The rating whose reasons are asked: {id, chosen: Set (touched), buttons: Set (answered
-// with the buttons, stored), order, step (the reason the buttons are at), buttonMode,
-// cooldownEnd, sending}.
+// The rating whose reasons are asked: {id, code (its tracking code), chosen: Set (touched),
+// buttons: Set (answered with the buttons, stored), order, step (the reason the buttons are
+// at), buttonMode, cooldownEnd, sending}.
 let reasonsFor = null;
 // Reasons whose send failed because the kiosk did not answer: asked again when it does.
 let unsent = null;
@@ -39,7 +41,8 @@ export function showBase() {
     // Back: the reasons the kiosk never confirmed are asked again, the choices kept.
     const again = unsent;
     unsent = null;
-    return showReasons({ rating_id: again.id, cooldown_left_s: 0 }, { again, notice: "not_recorded" });
+    return showReasons({ rating_id: again.id, tracking_code: again.code, cooldown_left_s: 0 },
+      { again, notice: "not_recorded" });
   }
   const cooldownLeft = cooldownLeftS();
   if (state.view === "idle" && cooldownLeft > 0) return showThanks(cooldownLeft);
@@ -55,11 +58,29 @@ export function onState() {
 // Thanks for at least thanks_s, and until the cool-down is over (a press before then is ignored).
 function showThanks(cooldownLeft) {
   const thanks = state ? state.settings.thanks_s : 4;
+  setCode(null);
   show("thanks", { forMs: 1000 * Math.max(thanks, cooldownLeft || 0), then: nextCitizen });
+}
+
+// The thanks after the reasons view, with the rating's tracking code: for every citizen who
+// was asked the reasons, whatever they chose, for the same tracking_s (long enough to copy
+// the code; thanks_s is not) and until the cool-down is over. "Done" ends it sooner.
+function showTracked(code, cooldownLeft) {
+  if (!code) return showThanks(cooldownLeft);
+  const tracking = state ? state.settings.tracking_s : 30;
+  setCode(code);
+  show("thanks", { forMs: 1000 * Math.max(tracking, cooldownLeft || 0), then: nextCitizen });
+}
+
+// The citizen pressed "Done" on the code: the next citizen's screen at once (the thanks
+// only for what is left of the cool-down).
+export function done() {
+  if (current() === "thanks") nextCitizen();
 }
 
 // English is for one citizen: the next one starts in Vietnamese.
 function nextCitizen() {
+  setCode(null);
   if (lang !== "vi") {
     setLanguage("vi");
     render();
@@ -98,6 +119,7 @@ export function press(button) {
 function showReasons(r, { again = null, notice = null, buttonMode = false } = {}) {
   reasonsFor = {
     id: r.rating_id,
+    code: r.tracking_code || (again ? again.code : null),
     chosen: new Set(again ? again.chosen : []),
     buttons: new Set(again ? again.buttons : []),
     order: [],
@@ -215,7 +237,7 @@ function finishReasons(r) {
   reasonsFor = null;
   holdReasons(false);
   setNotice(null);
-  showThanks((r.cooldownEnd - performance.now()) / 1000);
+  showTracked(r.code, (r.cooldownEnd - performance.now()) / 1000);
   catchUpReasons();
 }
 

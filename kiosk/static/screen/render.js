@@ -9,6 +9,7 @@ import { face, looks } from "./faces.js";
 import { fitText } from "./fit.js";
 import { label, lang, t } from "./language.js";
 import { refreshPad } from "./pad.js";
+import { renderCode } from "./tracking.js";
 
 const $ = (id) => document.getElementById(id);
 const reasonCodes = (s) => JSON.stringify(s.reasons.map((r) => r.code));
@@ -110,6 +111,7 @@ function renderOfficer() {
 export function render() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  renderCode();
   if (!state || !state.scale) return;
   renderButtons();
   renderDesk();
