@@ -1,6 +1,7 @@
 """kiosk/tracking.py: the tracking code of a rating, the board's lookup address and its QR code."""
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -44,3 +45,10 @@ def test_tracking_qr_is_a_bare_svg_sized_by_the_page():
     assert "viewBox" in svg.attrib and "width" not in svg.attrib
     # Paths only: nothing a CSP of 'self' would refuse (no script, no style, no link elsewhere).
     assert {child.tag for child in svg.iter()} == {f"{ns}svg", f"{ns}path"}
+
+
+def test_tracking_code_is_the_one_the_central_service_finds():
+    # The central service's own copy (admin/tracking.py), which a kiosk release does not ship.
+    central = pytest.importorskip("admin.tracking")
+    for rating_id in [new_id() for _ in range(200)] + [rating_id for rating_id, _ in VECTORS]:
+        assert tracking_code(rating_id) == central.tracking_code(uuid.UUID(rating_id))
