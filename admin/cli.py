@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import date
+from datetime import date, datetime
 from typing import NoReturn
 
 import click
 import flask_migrate
+from sqlalchemy import select
 from alembic.runtime.migration import MigrationContext
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -31,7 +32,11 @@ from .db import db, write_transaction
 from .kiosks import register_kiosk
 from .models import ROLES, Desk, Unit
 from .reports.daily_counts import rebuild_daily_counts
+from .periods import parse_period
 from .reports.officer_table import officer_report, report_csv, report_json
+from .reports.official import official_report
+from .reports.official_pdf import report_pdf
+from .reports.official_xlsx import report_xlsx
 from .scale import KIOSK_SETTINGS, load_scale
 from .settings import SettingGroup, SettingRefused
 from .seed import SeedRefused, seed_demo
@@ -199,6 +204,45 @@ def report_officers(start: str, end: str, unit_id: int | None, fmt: str) -> None
         click.echo(report_csv(rows, scale), nl=False)
 
 
+@click.command("official-report")
+@with_appcontext
+@click.option("--unit", "unit_id", type=int, help="Đơn vị lập báo cáo (gồm cấp dưới) / The unit reported on, with the units below it.")
+@click.option("--province", is_flag=True, help="Báo cáo của tỉnh (đơn vị cấp cao nhất) / The province's report (the top unit).")
+@click.option("--period", "period_key", required=True, metavar="2026-H1",
+              help="Kỳ đánh giá: 2026-H1, 2026-Q3, 2026 hoặc YYYY-MM-DD..YYYY-MM-DD / The survey period.")
+@click.option("--format", "fmt", required=True, type=click.Choice(["xlsx", "pdf"]))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Tệp ghi ra / The file to write.")
+@click.option("--date", "issued", metavar="YYYY-MM-DD", help="Ngày lập báo cáo (mặc định hôm nay) / The date on the report (today by default).")
+@click.option("--with-integrity", is_flag=True,
+              help="Gồm các lý do nhũng nhiễu, vòi vĩnh (chỉ cho thanh tra) / Include the misconduct reasons (for inspectors only).")
+def official_report_command(unit_id: int | None, province: bool, period_key: str, fmt: str, output: str,
+                            issued: str | None, with_integrity: bool) -> None:
+    """Báo cáo kết quả đánh giá theo mẫu / The official satisfaction report, as XLSX or PDF."""
+    if (unit_id is None) == (not province):
+        fail("Cần đúng một trong --unit ID hoặc --province. / Give exactly one of --unit ID and --province.", 2)
+    try:
+        period = parse_period(period_key)
+    except ValueError:
+        fail(f"--period {period_key!r} không phải kỳ đánh giá (2026-H1, 2026-Q3, 2026, YYYY-MM-DD..YYYY-MM-DD). "
+             f"/ --period {period_key!r} is not a survey period (2026-H1, 2026-Q3, 2026, YYYY-MM-DD..YYYY-MM-DD).", 2)
+    issued_on = _parse_day(issued, "--date") if issued else datetime.now(current_app.config["TZ"]).date()
+    if province:
+        tops = db.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None)).order_by(Unit.id)).all()
+        if len(tops) != 1:
+            fail(f"Có {len(tops)} đơn vị cấp cao nhất; hãy chọn một bằng --unit. "
+                 f"/ There are {len(tops)} top units; name one with --unit.")
+        unit_id = tops[0]
+    if db.session.get(Unit, unit_id) is None:
+        fail(f"Không có đơn vị {unit_id}. / There is no unit {unit_id}.")
+    report = official_report(unit_id, period, issued_on, include_integrity=with_integrity)
+    body = report_xlsx(report) if fmt == "xlsx" else report_pdf(report)
+    with open(output, "wb") as out:
+        out.write(body)
+    click.echo(f"Đã ghi {output} ({len(body)} byte, {report.officer_count} cán bộ). "
+               f"/ Wrote {output} ({len(body)} bytes, {report.officer_count} officers).")
+
+
 def settings_command(name: str, group: SettingGroup, help_text: str) -> click.Command:
     """A command that shows the settings of ``group`` as JSON, or sets some with ``KEY=VALUE``, audited."""
 
@@ -285,6 +329,6 @@ def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
     for command in (
         init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings,
-        alert_settings, watch_settings, send_alerts, rebuild_counts,
+        alert_settings, watch_settings, send_alerts, rebuild_counts, official_report_command,
     ):
         app.cli.add_command(command)

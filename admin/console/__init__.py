@@ -61,6 +61,7 @@ from . import (  # noqa: E402,F401  (each registers its pages on bp)
     duty_pages,
     kiosk_pages,
     officer_pages,
+    official_pages,
     report_pages,
     unit_pages,
     user_pages,

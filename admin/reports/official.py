@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 from flask_babel import force_locale
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from ..db import db
 from ..models import DailyCount, DailyReasonCount, Desk, Officer, Reason, Unit
@@ -157,10 +157,11 @@ def official_report(unit_id: int, period: Period, issued_on: date, include_integ
     scale = load_scale()
     previous = period.previous()
     ancestors = _ancestor_names(unit)
-    units, total = _unit_lines(unit, period, previous, scale)
+    counts = _subtree_counts(unit.id, period, previous)
+    units, total = _unit_lines(unit, counts, scale)
     # Officers' units in the order of the units table, the report's own unit first.
     tree_order = {unit_id: i for i, unit_id in enumerate([unit.id, *(line.unit_id for line in units)])}
-    groups = sorted(_officer_groups(unit.id, period, previous, scale), key=lambda g: tree_order.get(g.unit_id, 0))
+    groups = sorted(_officer_groups(unit.id, counts, scale), key=lambda g: tree_order.get(g.unit_id, 0))
     return OfficialReport(
         unit_id=unit.id,
         unit_name=unit.name,
@@ -210,12 +211,41 @@ def period_text(period: Period) -> str:
         return f"{period.label()} ({span})"
 
 
-def _in_range(column, period: Period, previous: Period):
-    """(the range condition, a 1/0 column telling this period from the one before)."""
-    return column.between(previous.start, period.end), case((column >= period.start, 1), else_=0).label("now")
+def _per_period(column, count, period: Period, previous: Period):
+    """(the range condition, the sum of ``count`` in this period, the sum in the period before)."""
+    return (
+        column.between(previous.start, period.end),
+        func.sum(case((column >= period.start, count), else_=0)).label("now"),
+        func.sum(case((column < period.start, count), else_=0)).label("before"),
+    )
 
 
-def _unit_lines(unit: Unit, period: Period, previous: Period, scale: Scale) -> tuple[list[Line], Line]:
+def _subtree_counts(unit_id: int, period: Period, previous: Period) -> list:
+    """(desk, officer, score, now, before) for every desk or officer of the subtree: one grouped scan.
+
+    Both tables come from it: the units' lines by desk, the officers' by
+    officer, so the daily counts of both periods are read once.
+    """
+    units = subtree_unit_ids_select(unit_id)
+    in_range, now, before = _per_period(DailyCount.day, DailyCount.count, period, previous)
+    return db.session.execute(
+        select(DailyCount.desk_id, DailyCount.officer_id, DailyCount.score, now, before)
+        .where(
+            in_range,
+            or_(
+                DailyCount.desk_id.in_(select(Desk.id).where(Desk.unit_id.in_(units))),
+                DailyCount.officer_id.in_(select(Officer.id).where(Officer.unit_id.in_(units))),
+            ),
+        )
+        .group_by(DailyCount.desk_id, DailyCount.officer_id, DailyCount.score)
+    ).all()
+
+
+def _add(into: dict[int, int], score: int, n: int) -> None:
+    into[score] = into.get(score, 0) + n
+
+
+def _unit_lines(unit: Unit, counts: list, scale: Scale) -> tuple[list[Line], Line]:
     """The total, and a line per unit of the subtree, in tree order, counting the ratings made at its desks.
 
     The desk decides, so a unit's line holds the ratings made there with
@@ -226,16 +256,15 @@ def _unit_lines(unit: Unit, period: Period, previous: Period, scale: Scale) -> t
     subtree = db.session.execute(
         select(Unit.id, Unit.name, Unit.parent_id).where(Unit.path.like(unit.path + "%"))
     ).all()
-    in_range, now = _in_range(DailyCount.day, period, previous)
-    sums = db.session.execute(
-        select(Desk.unit_id, now, DailyCount.score, func.sum(DailyCount.count))
-        .join(Desk, Desk.id == DailyCount.desk_id)
-        .where(in_range, Desk.unit_id.in_(subtree_unit_ids_select(unit.id)))
-        .group_by(Desk.unit_id, now, DailyCount.score)
-    ).all()
+    desk_unit = dict(
+        db.session.execute(select(Desk.id, Desk.unit_id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit.id))))
+        .all()
+    )
     own: dict[tuple[int, int], dict[int, int]] = {}
-    for unit_id, is_now, score, n in sums:
-        own.setdefault((unit_id, is_now), {})[score] = int(n)
+    for row in counts:
+        if row.desk_id in desk_unit:
+            _add(own.setdefault((desk_unit[row.desk_id], 1), {}), row.score, int(row.now))
+            _add(own.setdefault((desk_unit[row.desk_id], 0), {}), row.score, int(row.before))
     children: dict[int | None, list] = {}
     ids = {row.id for row in subtree}
     for row in subtree:
@@ -245,8 +274,7 @@ def _unit_lines(unit: Unit, period: Period, previous: Period, scale: Scale) -> t
     def walk(row, depth: int) -> tuple[dict[int, int], dict[int, int]]:
         """Adds the line of ``row`` and those below it; returns its subtree's counts (now, before)."""
         line = Line(row.name, _totals({}, scale), _totals({}, scale), depth=depth, unit_id=row.id)
-        shown = depth >= 0
-        if shown:
+        if depth >= 0:
             lines.append(line)
         now_counts, before_counts = dict(own.get((row.id, 1), {})), dict(own.get((row.id, 0), {}))
         below = sorted(children.get(row.id, []), key=lambda r: (r.name, r.id))
@@ -254,7 +282,7 @@ def _unit_lines(unit: Unit, period: Period, previous: Period, scale: Scale) -> t
             child_now, child_before = walk(child, depth + 1)
             for mine, theirs in ((now_counts, child_now), (before_counts, child_before)):
                 for score, n in theirs.items():
-                    mine[score] = mine.get(score, 0) + n
+                    _add(mine, score, n)
         line.now, line.before, line.subtotal = _totals(now_counts, scale), _totals(before_counts, scale), bool(below)
         return now_counts, before_counts
 
@@ -264,61 +292,52 @@ def _unit_lines(unit: Unit, period: Period, previous: Period, scale: Scale) -> t
     return lines, Line("Tổng cộng", _totals(now_counts, scale), _totals(before_counts, scale))
 
 
-def _officer_groups(unit_id: int, period: Period, previous: Period, scale: Scale) -> list[UnitGroup]:
+def _officer_groups(unit_id: int, counts: list, scale: Scale) -> list[UnitGroup]:
     """The officers of the subtree rated in either period, grouped by their unit, by name within it."""
-    in_range, now = _in_range(DailyCount.day, period, previous)
-    sums = (
-        select(DailyCount.officer_id, now, DailyCount.score, func.sum(DailyCount.count).label("n"))
-        .where(
-            in_range,
-            DailyCount.officer_id.in_(select(Officer.id).where(Officer.unit_id.in_(subtree_unit_ids_select(unit_id)))),
-        )
-        .group_by(DailyCount.officer_id, now, DailyCount.score)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Officer.id, Officer.code, Officer.name, Officer.title, Unit.id.label("unit_id"),
-            Unit.name.label("unit_name"), sums.c.now, sums.c.score, sums.c.n,
-        )
-        .join(sums, sums.c.officer_id == Officer.id)
+    by_officer: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
+    for row in counts:
+        now, before = by_officer.setdefault(row.officer_id, ({}, {}))
+        _add(now, row.score, int(row.now))
+        _add(before, row.score, int(row.before))
+    officers = db.session.execute(
+        select(Officer.id, Officer.code, Officer.name, Officer.title, Unit.id.label("unit_id"), Unit.name.label("unit_name"))
         .join(Unit, Unit.id == Officer.unit_id)
+        .where(Officer.unit_id.in_(subtree_unit_ids_select(unit_id)))
         .order_by(Unit.name, Unit.id, Officer.name, Officer.id)
     ).all()
     groups: list[UnitGroup] = []
-    officers: dict[int, tuple[Line, dict[int, dict[int, int]]]] = {}
-    for row in rows:
-        if not groups or groups[-1].unit_id != row.unit_id:
-            groups.append(UnitGroup(row.unit_id, row.unit_name, []))
-        if row.id not in officers:
-            line = Line(row.name, _totals({}, scale), _totals({}, scale), code=row.code, title=row.title)
-            officers[row.id] = (line, {0: {}, 1: {}})
-            groups[-1].officers.append(line)
-        officers[row.id][1][row.now][row.score] = int(row.n)
-    for line, by_period in officers.values():
-        line.now, line.before = _totals(by_period[1], scale), _totals(by_period[0], scale)
+    for officer in officers:
+        if officer.id not in by_officer:
+            continue
+        now, before = by_officer[officer.id]
+        if not sum(now.values()) and not sum(before.values()):
+            continue
+        if not groups or groups[-1].unit_id != officer.unit_id:
+            groups.append(UnitGroup(officer.unit_id, officer.unit_name, []))
+        groups[-1].officers.append(
+            Line(officer.name, _totals(now, scale), _totals(before, scale), code=officer.code, title=officer.title)
+        )
     return groups
 
 
 def _reason_lines(unit_id: int, period: Period, previous: Period, include_integrity: bool) -> list[ReasonLine]:
     """Each reason with its count in both periods, at the subtree's desks; retired ones only when given."""
-    in_range, now = _in_range(DailyReasonCount.day, period, previous)
+    in_range, now, before = _per_period(DailyReasonCount.day, DailyReasonCount.count, period, previous)
     stmt = (
-        select(DailyReasonCount.reason_code, now, func.sum(DailyReasonCount.count))
+        select(DailyReasonCount.reason_code, now, before)
         .where(
             in_range,
             DailyReasonCount.desk_id.in_(select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))),
         )
-        .group_by(DailyReasonCount.reason_code, now)
+        .group_by(DailyReasonCount.reason_code)
     )
     if not include_integrity:
         stmt = stmt.where(DailyReasonCount.reason_code.not_in(select(Reason.code).where(Reason.integrity.is_(True))))
-    given: dict[tuple[str, int], int] = {(code, is_now): int(n) for code, is_now, n in db.session.execute(stmt)}
+    given = {code: (int(n_now), int(n_before)) for code, n_now, n_before in db.session.execute(stmt)}
     return [
-        ReasonLine(reason.code, reason.label_vi, reason.integrity, given.get((reason.code, 1), 0), given.get((reason.code, 0), 0))
+        ReasonLine(reason.code, reason.label_vi, reason.integrity, *given.get(reason.code, (0, 0)))
         for reason in load_reasons(active_only=False)
-        if (include_integrity or not reason.integrity)
-        and (reason.active or (reason.code, 1) in given or (reason.code, 0) in given)
+        if (include_integrity or not reason.integrity) and (reason.active or reason.code in given)
     ]
 
 
