@@ -17,7 +17,6 @@ Thresholds are settings (``flask --app admin watch-settings``).
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from .db import db, iso_utc, utcnow, write_transaction
 from .models import DailyCount, Desk, DutyEvent, DutyPeriod, Kiosk, Officer, Rating, WatchMark
+from .reports.rates import wilson_upper
 from .reports.seq_gaps import seq_gaps
 from .scale import load_scale
 from .settings import SettingGroup
@@ -69,8 +69,6 @@ WATCH_SETTINGS = SettingGroup(
     },
 )
 
-# z of a two-sided 95 % interval.
-Z95 = 1.959964
 # Days of daily counts looked at for an officer's recent ratings.
 RECENT_DAYS = 180
 # A kiosk's ratings read back (by sequence number) to find a burst or the ratings before a sign-out.
@@ -78,16 +76,6 @@ LOOKBACK_RATINGS = 1000
 # New ratings one pass reads at most; the rest wait for the next pass, so that a pass
 # stays short however fast ratings arrive.
 NEW_RATINGS_PER_PASS = 20_000
-
-
-def wilson_upper(satisfied: int, total: int, z: float = Z95) -> float:
-    """The upper bound of the Wilson score interval of ``satisfied / total``, as a fraction."""
-    if total == 0:
-        return 1.0
-    p = satisfied / total
-    centre = p + z * z / (2 * total)
-    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return (centre + margin) / (1 + z * z / total)
 
 
 def run_watch(now: datetime | None = None) -> int:

@@ -1,12 +1,24 @@
-"""The overview: today's and the period's ratings and satisfaction beside the period before, and which kiosks are down."""
+"""The overview: the period beside the one before, its trend, and who needs attention.
+
+What needs attention depends on the role: everyone sees the units and
+officers confidently below the threshold; inspectors and administrators the
+open cases; kiosks that stopped calling are listed for everyone (a manager
+should know their desk's kiosk is down), the administrator first.
+"""
 from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
 
+from ..access import can_see_integrity
+from ..db import utcnow
 from ..periods import period_for
+from ..reports.attention import officers_below, open_cases, units_below, waiting_days
 from ..reports.dashboard import dashboard_figures
+from ..reports.trend import trend
+from ..watch_rules import WATCH_SETTINGS
 from . import bp
+from .charts import trend_charts
 from .period_form import UnitPeriodForm, today
 
 
@@ -16,5 +28,22 @@ def dashboard():
     form.validate_on_submit()
     start, end = form.period()
     period = period_for(start, end)
-    figures = dashboard_figures(form.unit_id(), period, today())
-    return render_template("console/dashboard.html", form=form, figures=figures, start=start, end=end, period=period)
+    unit_id = form.unit_id()
+    threshold = WATCH_SETTINGS.load()["satisfaction_pct"]
+    over_time = trend(start, end, unit_id=unit_id)
+    return render_template(
+        "console/dashboard.html",
+        form=form,
+        figures=dashboard_figures(unit_id, period, today()),
+        start=start,
+        end=end,
+        period=period,
+        trend=over_time,
+        charts=trend_charts(over_time, threshold),
+        threshold=threshold,
+        units_below=units_below(unit_id, start, end, threshold),
+        officers_below=officers_below(unit_id, start, end, threshold),
+        cases=open_cases(current_user, unit_id) if can_see_integrity(current_user) else None,
+        waiting_days=waiting_days,
+        now=utcnow(),
+    )

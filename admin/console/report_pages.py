@@ -1,4 +1,4 @@
-"""Results: an officer's scorecard, the ranking of a unit's officers, and the CSV export."""
+"""Results: an officer's scorecard, the league tables of units and officers, and the CSV export."""
 from __future__ import annotations
 
 from flask import Response, render_template, request, url_for
@@ -11,8 +11,12 @@ from ..access import can_see_integrity, get_visible_or_404
 from ..i18n import current_language
 from ..models import Officer
 from ..reports import officer_table, ranking as ranking_report, scorecard as scorecard_report
+from ..reports.unit_league import unit_league
+from ..periods import period_for
 from ..scale import load_scale
+from ..watch_rules import WATCH_SETTINGS
 from . import bp
+from .charts import trend_charts
 from .period_form import PeriodForm, UnitPeriodForm
 
 DEFAULT_MIN_RATINGS = 10
@@ -41,34 +45,45 @@ def scorecard(officer_id: int):
         (scale.label(score, lang), card.counts.get(score, 0), "" if score >= scale.satisfied_from else "low")
         for score in reversed(scale.scores)
     ]
-    week_bars = [(str(week.iso_week), week.satisfaction_pct) for week in card.weeks]
+    threshold = WATCH_SETTINGS.load()["satisfaction_pct"]
     return render_template(
-        "console/scorecard.html", form=form, card=card, scale=scale, levels=levels, week_bars=week_bars
+        "console/scorecard.html", form=form, card=card, scale=scale, levels=levels,
+        charts=trend_charts(card.trend, threshold), threshold=threshold, previous=period_for(start, end).previous(),
     )
 
 
 @bp.get("/ranking")
 def ranking():
-    """A unit's officers ranked over a period, best first; too few ratings are listed apart."""
+    """The league tables of a period: the units just below the chosen one, and its officers.
+
+    Both are ranked by the lower bound of satisfaction, with a minimum
+    number of ratings; each row shows the period before and the change.
+    """
     form = RankingForm(current_user, allow_all=True)
     form.validate_on_submit()
     start, end = form.period()
     min_ratings = form.min_ratings.data if form.min_ratings.data and not form.min_ratings.errors else DEFAULT_MIN_RATINGS
-    sort = request.args.get("sort", "satisfaction")
+    sort = request.args.get("sort", "confidence")
     if sort not in ranking_report.SORT_KEYS:
-        sort = "satisfaction"
-    ranked, too_few = ranking_report.ranking(form.unit_id(), start, end, min_ratings=min_ratings, sort=sort)
-    # The filter's values, carried by the sort links and the export link.
+        sort = "confidence"
+    previous = period_for(start, end).previous()
+    before = (previous.start, previous.end)
+    unit_id = form.unit_id()
+    ranked, too_few = ranking_report.ranking(unit_id, start, end, min_ratings=min_ratings, sort=sort, previous=before)
+    units_ranked, units_too_few = unit_league(unit_id, start, end, min_ratings=min_ratings, previous=before)
+    # The filter's values, carried by the sort links, the unit links and the export link.
     query = {"start": start.isoformat(), "end": end.isoformat(), "unit": form.unit.data}
     return render_template(
         "console/ranking.html",
         form=form,
         ranked=ranked,
         too_few=too_few,
+        units_ranked=units_ranked,
+        units_too_few=units_too_few,
+        previous=previous,
         sort=sort,
         query={**query, "min_ratings": min_ratings},
         export_url=url_for("console.export_report", **query),
-        scale=load_scale(),
     )
 
 

@@ -20,7 +20,7 @@ from ..db import db
 from ..models import DailyCount, Officer, Unit
 from ..scale import Scale, load_scale
 from ..units import subtree_unit_ids_select
-from .rates import tally
+from .rates import Figures, change_points, lower_bound_pct, tally
 
 
 def _officers_in_subtree(unit_id: int):
@@ -28,19 +28,25 @@ def _officers_in_subtree(unit_id: int):
 
 
 @dataclass
-class OfficerRow:
-    """One officer's line in the report; ``rank`` is set by ``ranking`` only."""
+class OfficerRow(Figures):
+    """One officer's line in the report; ``rank`` and the previous period's figures are set by ``ranking`` only.
+
+    ``lower_bound_pct`` is the satisfaction the officer reaches at least,
+    with 95 % confidence (``rates.lower_bound_pct``).
+    """
 
     officer_id: int
     officer_code: str
     officer_name: str
     unit_name: str
-    ratings: int
-    satisfied: int
-    satisfaction_pct: Decimal | None
-    mean_score: Decimal | None
-    counts: dict[int, int]
+    lower_bound_pct: Decimal | None = None
     rank: int | None = None
+    previous_ratings: int = 0
+    previous_pct: Decimal | None = None
+
+    @property
+    def change_points(self) -> Decimal | None:
+        return change_points(self.satisfaction_pct, self.previous_pct)
 
 
 def officer_report(start: date, end: date, unit_id: int | None = None) -> list[OfficerRow]:
@@ -69,13 +75,15 @@ def officer_report(start: date, end: date, unit_id: int | None = None) -> list[O
     for _, group in groupby(db.session.execute(stmt), key=lambda r: r.officer_id):
         group = list(group)
         first = group[0]
+        totals = tally({r.score: int(r.n) for r in group}, scale)
         rows.append(
             OfficerRow(
                 officer_id=first.officer_id,
                 officer_code=first.code,
                 officer_name=first.name,
                 unit_name=first.unit_name,
-                **tally({r.score: int(r.n) for r in group}, scale),
+                lower_bound_pct=lower_bound_pct(totals["satisfied"], totals["ratings"]),
+                **totals,
             )
         )
     return rows

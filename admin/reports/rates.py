@@ -2,9 +2,15 @@
 
 Rates are rounded to two decimals half away from zero with integer
 arithmetic, so 66.665 never turns into 66.66 through a binary float.
+Where few citizens rated, a rate says little: the Wilson score interval
+bounds what the rate could be with 95 % confidence, so that league tables
+rank by what is known (the lower bound) and warnings fire on what is sure
+(the upper bound below a threshold), not on the raw rate.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +26,17 @@ def round_ratio(numerator: int, denominator: int) -> Decimal | None:
         return None
     hundredths = (200 * numerator + denominator) // (2 * denominator)
     return Decimal(hundredths).scaleb(-2)
+
+
+@dataclass
+class Figures:
+    """A group of ratings' totals, as ``tally`` counts them: the fields every report row shares."""
+
+    ratings: int
+    satisfied: int
+    satisfaction_pct: Decimal | None
+    mean_score: Decimal | None
+    counts: dict[int, int]
 
 
 def tally(counts: dict[int, int], scale: Scale) -> dict[str, Any]:
@@ -38,3 +55,43 @@ def tally(counts: dict[int, int], scale: Scale) -> dict[str, Any]:
         "mean_score": round_ratio(sum(score * n for score, n in full.items()), ratings),
         "counts": full,
     }
+
+
+def change_points(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    """The change of a rate from the period before, in percentage points; None when either is missing."""
+    return None if now is None or before is None else now - before
+
+
+def lower_bound_pct(satisfied: int, total: int) -> Decimal | None:
+    """``wilson_lower`` as a percentage to 2 decimals; None when nobody rated.
+
+    A bound is an estimate, so rounding through a float is good enough here.
+    """
+    if total == 0:
+        return None
+    return Decimal(round(100 * wilson_lower(satisfied, total), 2)).quantize(Decimal("0.01"))
+
+
+# z of a two-sided 95 % interval.
+Z95 = 1.959964
+
+
+def wilson_bounds(satisfied: int, total: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of ``satisfied / total`` as fractions; (0, 1) when nobody rated."""
+    if total == 0:
+        return 0.0, 1.0
+    p = satisfied / total
+    centre = p + z * z / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    scale = 1 + z * z / total
+    return max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale)
+
+
+def wilson_lower(satisfied: int, total: int) -> float:
+    """At least this share is satisfied, with 95 % confidence (0 when nobody rated)."""
+    return wilson_bounds(satisfied, total)[0]
+
+
+def wilson_upper(satisfied: int, total: int) -> float:
+    """At most this share is satisfied, with 95 % confidence (1 when nobody rated)."""
+    return wilson_bounds(satisfied, total)[1]

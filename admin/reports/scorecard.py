@@ -1,47 +1,37 @@
-"""One officer's scorecard: totals, counts per level, reasons and weeks over a range."""
+"""One officer's scorecard: totals beside the period before, counts per level, reasons and the trend over a range."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from ..db import db
 from ..models import DailyCount, DailyReasonCount, Officer, Reason
+from ..periods import period_for
 from ..scale import load_reasons, load_scale
-from .rates import tally
+from .rates import Figures, change_points, lower_bound_pct, tally
+from .trend import Trend, trend
 
 
 @dataclass
-class WeekRow:
-    """One ISO week of a scorecard, counting only the days inside the scorecard's range."""
-
-    iso_year: int
-    iso_week: int
-    monday: date
-    ratings: int
-    satisfied: int
-    satisfaction_pct: Decimal | None
-    mean_score: Decimal | None
-    counts: dict[int, int]
-
-
-@dataclass
-class Scorecard:
-    """An officer's results over a range: totals, counts per score, reasons and weeks."""
+class Scorecard(Figures):
+    """An officer's results over a range: totals, counts per score, reasons, the trend and the period before."""
 
     officer: Officer
     start: date
     end: date
     include_integrity: bool
-    ratings: int
-    satisfied: int
-    satisfaction_pct: Decimal | None
-    mean_score: Decimal | None
-    counts: dict[int, int]
+    lower_bound_pct: Decimal | None
     reasons: list[tuple[Reason, int]]
-    weeks: list[WeekRow]
+    trend: Trend
+    previous_ratings: int
+    previous_pct: Decimal | None
+
+    @property
+    def change_points(self) -> Decimal | None:
+        return change_points(self.satisfaction_pct, self.previous_pct)
 
     @property
     def officer_id(self) -> int:
@@ -49,7 +39,7 @@ class Scorecard:
 
 
 def scorecard(officer_id: int, start: date, end: date, include_integrity: bool) -> Scorecard:
-    """The scorecard of officer ``officer_id`` from ``start`` to ``end``.
+    """The scorecard of officer ``officer_id`` from ``start`` to ``end``, beside the period before (``Period.previous``).
 
     Without ``include_integrity`` the misconduct reasons are not read at all,
     so neither they nor a total that contains them can reach the page: that
@@ -60,33 +50,35 @@ def scorecard(officer_id: int, start: date, end: date, include_integrity: bool) 
     if officer is None:
         raise LookupError(f"Không có cán bộ {officer_id}. / No officer {officer_id}.")
     scale = load_scale()
-    in_range = (DailyCount.officer_id == officer_id, DailyCount.day.between(start, end))
-    by_day = db.session.execute(
-        select(DailyCount.day, DailyCount.score, func.sum(DailyCount.count))
-        .where(*in_range)
-        .group_by(DailyCount.day, DailyCount.score)
-    ).all()
+    over_time = trend(start, end, officer_id=officer_id)
     totals: dict[int, int] = {}
-    by_week: dict[date, dict[int, int]] = {}
-    for day, score, n in by_day:
-        totals[score] = totals.get(score, 0) + int(n)
-        week = by_week.setdefault(day - timedelta(days=day.weekday()), {})
-        week[score] = week.get(score, 0) + int(n)
-    weeks = []
-    monday = start - timedelta(days=start.weekday())
-    while monday <= end:
-        iso = monday.isocalendar()
-        weeks.append(WeekRow(iso.year, iso.week, monday, **tally(by_week.get(monday, {}), scale)))
-        monday += timedelta(days=7)
+    for point in over_time.points:
+        for score, n in point.counts.items():
+            totals[score] = totals.get(score, 0) + n
+    figures = tally(totals, scale)
+    previous = period_for(start, end).previous()
+    before = tally(_score_counts(officer_id, previous.start, previous.end), scale)
     return Scorecard(
         officer=officer,
         start=start,
         end=end,
         include_integrity=include_integrity,
-        **tally(totals, scale),
+        **figures,
+        lower_bound_pct=lower_bound_pct(figures["satisfied"], figures["ratings"]),
         reasons=_reason_counts(officer_id, start, end, include_integrity),
-        weeks=weeks,
+        trend=over_time,
+        previous_ratings=before["ratings"],
+        previous_pct=before["satisfaction_pct"],
     )
+
+
+def _score_counts(officer_id: int, start: date, end: date) -> dict[int, int]:
+    stmt = (
+        select(DailyCount.score, func.sum(DailyCount.count))
+        .where(DailyCount.officer_id == officer_id, DailyCount.day.between(start, end))
+        .group_by(DailyCount.score)
+    )
+    return {score: int(n) for score, n in db.session.execute(stmt)}
 
 
 def _reason_counts(officer_id: int, start: date, end: date, include_integrity: bool) -> list[tuple[Reason, int]]:

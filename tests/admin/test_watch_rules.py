@@ -11,7 +11,8 @@ from admin import watch
 from admin.db import db
 from admin.models import DutyEvent, Kiosk, User, WatchAlert, WatchMark
 from admin.users import hash_password
-from admin.watch_rules import WATCH_SETTINGS, run_watch, wilson_upper
+from admin.reports.rates import wilson_upper
+from admin.watch_rules import WATCH_SETTINGS, run_watch
 
 from .console.console_support import add_ratings
 

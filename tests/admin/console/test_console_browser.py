@@ -95,3 +95,38 @@ def test_language_switch_in_the_browser(phone, console_url):
     phone.wait_for_url(f"{console_url}/officers")
     assert phone.locator("h1").inner_text() == "Officers"
     assert phone.locator("html").get_attribute("lang") == "en"
+
+
+def visible_charts(page) -> list[dict]:
+    """Each trend chart drawing the page shows: its class, and how big its 14-unit text is on the screen."""
+    return page.eval_on_selector_all(
+        "svg.chart",
+        """charts => charts.filter(c => getComputedStyle(c).display !== 'none').map(c => ({
+            kind: c.classList.contains('wide') ? 'wide' : 'narrow',
+            text_px: 14 * c.getBoundingClientRect().width / c.viewBox.baseVal.width,
+        }))""",
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/?period=2025-H2", "/?period=2025-Q4", "/?period=2024-01-01..2025-12-31",
+                                  "/officers/{officer_a_id}/scorecard?period=2025"])
+def test_trend_charts_are_readable_on_a_phone_and_a_desktop(phone, console_url, world, path, tmp_path):
+    url = console_url + path.format(**vars(world))
+    phone.goto(url)
+    charts = visible_charts(phone)
+    assert [c["kind"] for c in charts] == ["narrow"]
+    assert charts[0]["text_px"] >= 11
+    phone.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    phone.set_viewport_size({"width": 1280, "height": 800})
+    phone.goto(url)
+    charts = visible_charts(phone)
+    assert [c["kind"] for c in charts] == ["wide"]
+    assert charts[0]["text_px"] >= 11
+    # No axis label overlaps the next: each stays inside its own share of the width.
+    boxes = phone.eval_on_selector_all(
+        "svg.chart.wide text[text-anchor=middle]:not(.value)",
+        "labels => labels.map(l => { const r = l.getBoundingClientRect(); return [r.left, r.right]; })",
+    )
+    assert all(right <= next_left for (_, right), (next_left, _) in zip(boxes, boxes[1:]))
+    phone.screenshot(path=str(tmp_path / "desktop.png"), full_page=True)
+    assert phone.messages == []

@@ -37,7 +37,9 @@ def test_scorecard_shows_totals_levels_reasons_and_weeks(app, rated):
     assert "2,25 điểm trung bình (thang 3)" in page
     assert "Rất hài lòng 2 Hài lòng 1 Không hài lòng 1" in page
     assert "Chậm trễ, kéo dài 1" in page
-    assert "Theo từng tuần" in page
+    assert "Diễn biến trong kỳ" in page
+    # The period before is beside the figures, and the bound the league ranks by.
+    assert "30,06 % tối thiểu, với độ tin cậy 95 %" in page
     # The chart is inline SVG: nothing for the strict CSP to block.
     body = response.get_data(as_text=True)
     assert "<svg" in body and "style=" not in body and "<script" not in body
@@ -88,9 +90,10 @@ def test_ranking_ranks_only_officers_with_enough_ratings(app, rated):
     today = datetime.now(app.config["TZ"]).date()
     page = text(client.get(f"/ranking?start={today.replace(day=1)}&end={today}&min_ratings=3"))
     ranked, _, not_ranked = page.partition("Chưa xếp hạng: dưới 3 lượt đánh giá")
-    assert "1 Nguyễn Văn An MT-001 UBND xã Mai Trung 4 75,00 % 2,25" in ranked
+    # Rank, name, code, unit, ratings, rate, its 95 % lower bound, mean, the period before and the change.
+    assert "1 Nguyễn Văn An MT-001 UBND xã Mai Trung 4 75,00 % 30,06 % 2,25 — —" in ranked
     assert "Trần Thị Bình" not in ranked
-    assert "Trần Thị Bình MT-002 UBND xã Mai Trung 1 100,00 % 3,00" in not_ranked
+    assert "Trần Thị Bình MT-002 UBND xã Mai Trung 1 100,00 % 20,65 % 3,00" in not_ranked
 
 
 def test_ranking_default_minimum_is_ten(app, rated):
@@ -102,7 +105,10 @@ def test_ranking_default_minimum_is_ten(app, rated):
 
 def test_ranking_sort_links(app, rated):
     client = signed_in(app, "manager", rated.commune_a_id)
-    by_satisfaction = text(client.get("/ranking?min_ratings=1"))
+    # By default the lower bound ranks: 3 of 4 satisfied is surer than 1 of 1.
+    by_bound = text(client.get("/ranking?min_ratings=1"))
+    assert by_bound.index("Nguyễn Văn An") < by_bound.index("Trần Thị Bình")
+    by_satisfaction = text(client.get("/ranking?min_ratings=1&sort=satisfaction"))
     assert by_satisfaction.index("Trần Thị Bình") < by_satisfaction.index("Nguyễn Văn An")
     body = client.get("/ranking?min_ratings=1").get_data(as_text=True)
     assert "sort=ratings" in body and "min_ratings=1" in body

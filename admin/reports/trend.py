@@ -1,0 +1,107 @@
+"""Satisfaction over time: a period cut into days, weeks or months, whichever its length suits.
+
+A month is read day by day, a quarter week by week, a half year or more
+month by month, so that a chart has between about 4 and 31 points and no
+six-month chart becomes 27 thin weeks of mostly nothing. Buckets are cut at
+the period's edges: the first week of a quarter counts only its days inside
+the quarter. One grouped query reads the daily counts of the whole period.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ..db import db
+from ..models import DailyCount, Desk
+from ..scale import load_scale
+from ..units import subtree_unit_ids_select
+from .rates import Figures, tally
+
+# The longest period still shown day by day, and week by week.
+DAILY_UP_TO_DAYS = 31
+WEEKLY_UP_TO_DAYS = 92
+
+
+@dataclass
+class TrendPoint(Figures):
+    """One bucket of the trend: its first and last day inside the period, and its figures."""
+
+    start: date
+    end: date
+
+
+@dataclass
+class Trend:
+    """A period's points; ``step`` is ``day``, ``week`` or ``month``."""
+
+    step: str
+    points: list[TrendPoint]
+
+
+def trend_step(start: date, end: date) -> str:
+    """The bucket that suits a period from ``start`` to ``end``: day, week or month."""
+    days = (end - start).days + 1
+    if days <= DAILY_UP_TO_DAYS:
+        return "day"
+    if days <= WEEKLY_UP_TO_DAYS:
+        return "week"
+    return "month"
+
+
+def bucket_start(day: date, step: str) -> date:
+    """The first day of the day, ISO week or month that holds ``day`` (before cutting at the period's edge)."""
+    if step == "day":
+        return day
+    if step == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _next_bucket(first: date, step: str) -> date:
+    if step == "day":
+        return first + timedelta(days=1)
+    if step == "week":
+        return first + timedelta(days=7)
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def buckets(start: date, end: date, step: str) -> list[tuple[date, date]]:
+    """The buckets of ``step`` from ``start`` to ``end``, each cut to the period."""
+    out = []
+    first = bucket_start(start, step)
+    while first <= end:
+        following = _next_bucket(first, step)
+        out.append((max(first, start), min(following - timedelta(days=1), end)))
+        first = following
+    return out
+
+
+def trend(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> Trend:
+    """The trend from ``start`` to ``end``: of an officer, of the ratings made in a unit's subtree, or of all.
+
+    Ratings of a unit count where they were made (the desk's unit), officer
+    on duty or not, as on the overview; an officer's, wherever they worked.
+    """
+    step = trend_step(start, end)
+    stmt = (
+        select(DailyCount.day, DailyCount.score, func.sum(DailyCount.count))
+        .where(DailyCount.day.between(start, end))
+        .group_by(DailyCount.day, DailyCount.score)
+    )
+    if officer_id is not None:
+        stmt = stmt.where(DailyCount.officer_id == officer_id)
+    if unit_id is not None:
+        desks = select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
+        stmt = stmt.where(DailyCount.desk_id.in_(desks))
+    by_bucket: dict[date, dict[int, int]] = {}
+    for day, score, n in db.session.execute(stmt):
+        counts = by_bucket.setdefault(max(bucket_start(day, step), start), {})
+        counts[score] = counts.get(score, 0) + int(n)
+    scale = load_scale()
+    return Trend(
+        step,
+        [TrendPoint(start=first, end=last, **tally(by_bucket.get(first, {}), scale)) for first, last in buckets(start, end, step)],
+    )
