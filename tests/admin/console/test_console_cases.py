@@ -136,3 +136,103 @@ def test_case_pages_in_english(app, world, case_id):
     submit(client, "/", "/language", {"lang": "en", "next": "/"})
     page = text(client.get(f"/cases/{case_id}"))
     assert f"Case #{case_id} New" in page and "Asked for an unofficial payment" in page
+
+
+def conclude_as(app, case_id: int, username: str) -> None:
+    from admin import cases
+    from admin.models import User
+
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        cases.conclude(case, user, "substantiated", "Có cơ sở.", "reminder")
+        db.session.commit()
+
+
+def publication(app, case_id: int) -> tuple:
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        return case.published_at is not None, case.show_officer, case.public_ref
+
+
+def test_inspector_publishes_a_concluded_case_and_withdraws_it(app, world, case_id):
+    client = signed_in(app, "inspector", world.commune_a_id, username="thanhtra_a")
+    assert "Công khai kết quả" not in text(client.get(f"/cases/{case_id}"))
+    conclude_as(app, case_id, "thanhtra_a")
+    page = text(client.get(f"/cases/{case_id}"))
+    assert "Chưa công khai: người dân không thấy gì về hồ sơ này." in page
+    assert "Công khai tên cán bộ trên trang công khai" in page
+
+    answer = submit(client, f"/cases/{case_id}", f"/cases/{case_id}/publish", {}, follow_redirects=True)
+    assert f"Hồ sơ #{case_id} đã được công khai." in text(answer)
+    published, named, ref = publication(app, case_id)
+    assert published and not named and len(ref) == 8
+    assert "Không công khai tên cán bộ." in text(answer)
+
+    again = submit(client, f"/cases/{case_id}", f"/cases/{case_id}/withdraw", {}, follow_redirects=True)
+    assert f"Hồ sơ #{case_id} đã được gỡ khỏi trang công khai." in text(again)
+    assert publication(app, case_id) == (False, False, ref)
+
+    submit(client, f"/cases/{case_id}", f"/cases/{case_id}/publish", {"show_officer": "y"})
+    # Published again, the case keeps its reference: a reference once read stays true.
+    assert publication(app, case_id) == (True, True, ref)
+
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "case", AuditEntry.action.in_(("publish", "withdraw")))
+            .order_by(AuditEntry.id)
+        ).all()
+        assert [(e.action, e.actor, e.before["show_officer"], e.after["show_officer"]) for e in entries] == [
+            ("publish", "thanhtra_a", False, False), ("withdraw", "thanhtra_a", False, False),
+            ("publish", "thanhtra_a", False, True),
+        ]
+        assert entries[0].before["published_at"] is None and entries[0].after["published_at"]
+        assert entries[0].after["public_ref"] == ref
+
+
+def test_a_case_not_concluded_cannot_be_published(app, world, case_id):
+    client = signed_in(app, "inspector", world.commune_a_id, username="thanhtra_a")
+    refused = submit(client, f"/cases/{case_id}", f"/cases/{case_id}/publish", {"show_officer": "y"})
+    assert refused.status_code == 400
+    assert "Chỉ hồ sơ đã kết luận mới được công khai." in text(refused)
+    assert publication(app, case_id)[0] is False
+    conclude_as(app, case_id, "thanhtra_a")
+    refused = submit(client, f"/cases/{case_id}", f"/cases/{case_id}/withdraw", {})
+    assert refused.status_code == 400 and "Hồ sơ này chưa được công khai." in text(refused)
+    submit(client, f"/cases/{case_id}", f"/cases/{case_id}/publish", {})
+    refused = submit(client, f"/cases/{case_id}", f"/cases/{case_id}/publish", {})
+    assert refused.status_code == 400 and "Hồ sơ này đã được công khai." in text(refused)
+
+
+@pytest.mark.parametrize("role", ["manager", "viewer", "admin"])
+def test_only_inspectors_publish(app, world, case_id, role):
+    signed_in(app, "inspector", world.commune_a_id, username="thanhtra_a")
+    conclude_as(app, case_id, "thanhtra_a")
+    client = signed_in(app, role, world.commune_a_id if role != "admin" else None)
+    for action in ("publish", "withdraw"):
+        assert submit(client, "/", f"/cases/{case_id}/{action}", {"show_officer": "y"}).status_code == 403
+    assert publication(app, case_id)[0] is False
+
+
+def test_inspector_of_another_commune_cannot_publish(app, world, case_id):
+    signed_in(app, "inspector", world.commune_a_id, username="thanhtra_a")
+    conclude_as(app, case_id, "thanhtra_a")
+    client = signed_in(app, "inspector", world.commune_b_id, username="thanhtra_b")
+    assert submit(client, "/", f"/cases/{case_id}/publish", {}).status_code == 404
+    assert publication(app, case_id)[0] is False
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "publish")) is None
+
+
+def test_managers_see_a_published_outcome_on_the_board_only(app, world, case_id):
+    inspector = signed_in(app, "inspector", world.commune_a_id, username="thanhtra_a")
+    conclude_as(app, case_id, "thanhtra_a")
+    manager = signed_in(app, "manager", world.commune_a_id)
+    submit(inspector, f"/cases/{case_id}", f"/cases/{case_id}/publish", {})
+    assert manager.get(f"/cases/{case_id}").status_code == 403
+    with app.app_context():
+        concluded = db.session.get(Case, case_id).concluded_at.astimezone(app.config["TZ"])
+    # The period that holds the conclusion, whatever day that is.
+    board = text(manager.get(f"/cong-khai?period={concluded.year}-H{1 if concluded.month <= 6 else 2}"))
+    assert "UBND xã Mai Trung" in board and "Nhắc nhở" in board
+    assert "B-042" not in board and "Bị gợi ý" not in board and "Nguyễn Văn An" not in board
