@@ -217,6 +217,9 @@ def test_browser_modules_run_under_the_csp_from_idle_to_reasons_to_thanks_and_ba
     page.locator('[data-reason="slow"]').tap()
     page.locator('[data-action="send-reasons"]').tap()
     view(page, "thanks")
+    # The tracking code's QR code is the kiosk's own picture: img-src 'self' lets it in.
+    page.wait_for_function("() => document.getElementById('tracking-qr').naturalWidth > 0")
+    page.locator('[data-action="done"]').tap()
     view(page, "idle")
     assert ratings(data_dir) == [(1, "touch", ["slow"])]
     assert sorted(r.url.removeprefix(f"{url}/static/screen/") for r in page.scripts) == sorted(sources())
