@@ -13,7 +13,7 @@ PYTEST := $(PY) -m pytest -q -n 2 --dist loadscope
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test test-at bench translations chromium shellcheck clean
+.PHONY: run test test-at bench translations chromium shellcheck office-tools clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,15 +42,21 @@ shellcheck:
 	  echo "Installing Debian's shellcheck for the deploy tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
 
+# The official report's tests open its XLSX with LibreOffice and read its PDFs with poppler.
+office-tools:
+	@command -v soffice >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "Installing Debian's LibreOffice Calc (no GUI) and poppler-utils for the official report's tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils >/dev/null; }
+
 run: $(VENV)/.installed-run translations
 	VENV=$(VENV) bash deploy/run-demo.sh
 
-test: $(VENV)/.installed-test translations chromium shellcheck
+test: $(VENV)/.installed-test translations chromium shellcheck office-tools
 	$(PYTEST)
 
 # No test may depend on the date or the hour: every Python process of the run reads a
 # clock moved to WHEN, which `date -d` understands (tests/moved_clock/sitecustomize.py).
-test-at: $(VENV)/.installed-test translations chromium shellcheck
+test-at: $(VENV)/.installed-test translations chromium shellcheck office-tools
 	@test -n "$(WHEN)" || { echo 'make test-at WHEN="2027-01-01 02:00 +07:00"'; exit 2; }
 	HAILONG_CLOCK_OFFSET_S=$$(( $$(date -d "$(WHEN)" +%s) - $$(date +%s) )) PYTHONPATH=tests/moved_clock \
 	  $(PYTEST) -W ignore::pytest.PytestAssertRewriteWarning
