@@ -294,7 +294,9 @@ def create_app(
         """The QR code of the public board's page for tracking code ``code`` (as shown, with its hyphen)."""
         board = service.public_board_url()
         if board is None or not SHOWN.fullmatch(code):
-            return error_response(404, "no_board", "Không có trang tra cứu cho mã này. / There is no lookup page for this code.")
+            return error_response(
+                404, "no_board", "Không có trang tra cứu cho mã này. / There is no lookup page for this code."
+            )
         return Response(qr_svg(lookup_url(board, code)), mimetype="image/svg+xml")
 
     @app.get("/photos/<int:officer_id>")
