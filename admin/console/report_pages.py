@@ -20,6 +20,9 @@ from .charts import trend_charts
 from .period_form import PeriodForm, UnitPeriodForm
 
 DEFAULT_MIN_RATINGS = 10
+# Officers per page of the league table: a province's 2,000 in one page would
+# take a phone (and the server) seconds to lay out; the CSV has them all.
+PER_PAGE = 100
 
 
 class RankingForm(UnitPeriodForm):
@@ -71,13 +74,20 @@ def ranking():
     unit_id = form.unit_id()
     ranked, too_few = ranking_report.ranking(unit_id, start, end, min_ratings=min_ratings, sort=sort, previous=before)
     units_ranked, units_too_few = unit_league(unit_id, start, end, min_ratings=min_ratings, previous=before)
+    pages = max(1, -(-len(ranked) // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     # The filter's values, carried by the sort links, the unit links and the export link.
     query = {"start": start.isoformat(), "end": end.isoformat(), "unit": form.unit.data}
     return render_template(
         "console/ranking.html",
         form=form,
-        ranked=ranked,
-        too_few=too_few,
+        ranked=ranked[(page - 1) * PER_PAGE:page * PER_PAGE],
+        ranked_count=len(ranked),
+        page=page,
+        pages=pages,
+        per_page=PER_PAGE,
+        too_few=too_few[:PER_PAGE],
+        too_few_count=len(too_few),
         units_ranked=units_ranked,
         units_too_few=units_too_few,
         previous=previous,

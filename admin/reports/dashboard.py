@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..db import db, utcnow
 from ..kiosks import is_online
@@ -13,6 +14,10 @@ from ..periods import Period
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
 from .rates import round_ratio, tally
+
+
+# Offline kiosks listed by name, longest silent first; the count covers them all.
+OFFLINE_SHOWN = 20
 
 
 def _score_counts(*where) -> dict[int, int]:
@@ -50,7 +55,12 @@ def dashboard_figures(
     previous_tally = tally(_score_counts(DailyCount.day.between(previous.start, previous.end), *where), scale)
 
     now = now or utcnow()
-    stmt = select(Kiosk, Desk).join(Desk, Desk.id == Kiosk.desk_id).where(Kiosk.enabled.is_(True))
+    stmt = (
+        select(Kiosk, Desk)
+        .join(Desk, Desk.id == Kiosk.desk_id)
+        .options(joinedload(Desk.unit))
+        .where(Kiosk.enabled.is_(True))
+    )
     if unit_id is not None:
         stmt = stmt.where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
     online = 0
@@ -81,5 +91,5 @@ def dashboard_figures(
         ),
         "kiosks_online": online,
         "kiosks_offline": len(offline),
-        "offline_kiosks": offline,
+        "offline_kiosks": offline[:OFFLINE_SHOWN],
     }
