@@ -1,4 +1,4 @@
-"""An officer's scorecard: totals, weeks, and reasons hidden from those who may not see them."""
+"""An officer's scorecard: totals, the trend, the period before, and reasons hidden from those who may not see them."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +11,7 @@ from admin.reports.scorecard import scorecard
 from .reports_support import MON, WEEK, add_counts, add_reason_counts
 
 
-def test_scorecard_totals_and_every_week_of_the_range(w):
+def test_scorecard_totals_the_trend_and_the_period_before(w):
     add_counts(MON + timedelta(days=2), w.officer_a_id, w.desk_a_id, {3: 2, 1: 1})
     add_counts(MON + 2 * WEEK, w.officer_a_id, w.desk_a_id, {2: 1})
     add_counts(MON + 2 * WEEK + timedelta(days=5), w.officer_a_id, w.desk_a_id, {1: 1})  # after the range
@@ -20,12 +20,17 @@ def test_scorecard_totals_and_every_week_of_the_range(w):
     assert (card.ratings, card.satisfied, card.satisfaction_pct, card.mean_score) == (
         4, 3, Decimal("75.00"), Decimal("2.25"))
     assert card.counts == {1: 1, 2: 1, 3: 2}
-    assert [(wk.monday, wk.iso_week, wk.ratings, wk.satisfaction_pct, wk.mean_score) for wk in card.weeks] == [
-        (MON, 45, 3, Decimal("66.67"), Decimal("2.33")),
-        (MON + WEEK, 46, 0, None, None),
-        (MON + 2 * WEEK, 47, 1, Decimal("100.00"), Decimal("2.00")),
-    ]
-    assert card.weeks[1].counts == {1: 0, 2: 0, 3: 0}
+    # Fifteen days go day by day, from the range's first day.
+    assert card.trend.step == "day"
+    assert [(p.start, p.ratings) for p in card.trend.points if p.ratings] == [
+        (MON + timedelta(days=2), 3), (MON + 2 * WEEK, 1)]
+    assert len(card.trend.points) == 15 and card.trend.points[0].counts == {1: 0, 2: 0, 3: 0}
+    assert card.lower_bound_pct == Decimal("30.06")
+    # The period before: as many days just before the range.
+    assert (card.previous_ratings, card.previous_pct, card.change_points) == (0, None, None)
+    add_counts(MON - timedelta(days=3), w.officer_a_id, w.desk_a_id, {3: 1, 1: 1})
+    card = scorecard(w.officer_a_id, MON + timedelta(days=1), MON + 2 * WEEK + timedelta(days=1), True)
+    assert (card.previous_ratings, card.previous_pct, card.change_points) == (2, Decimal("50.00"), Decimal("25.00"))
 
 
 def test_scorecard_hides_integrity_reasons_from_officers(w):
