@@ -376,6 +376,25 @@ def test_browser_every_view_fits_the_touch_displays(browser, kiosk, viewport):
     page.context.close()
 
 
+# The lines of the board's address as drawn: where each text node's characters fall.
+BOARD_LINES = """el => {
+  const lines = [];
+  let top = null;
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const y = Math.round(range.getBoundingClientRect().top);
+      if (top === null || y > top + 2) { lines.push(""); top = y; }
+      lines[lines.length - 1] += node.data[i];
+    }
+  }
+  return lines;
+}"""
+
+
 def assert_code_shown(page, code: str, board: str | None) -> None:
     """The thanks view shows tracking code ``code`` whole, with the board's address and QR code (or neither)."""
     shown = page.locator("[data-tracking-code]")
@@ -385,6 +404,9 @@ def assert_code_shown(page, code: str, board: str | None) -> None:
         assert not page.locator("#tracking-board").is_visible() and not page.locator("#tracking-qr").is_visible()
         return
     assert page.locator("#tracking-board").inner_text() == board
+    # A line ends after a "/" or a ".", never after a hyphen (which would read as a word cut in two).
+    lines = page.locator("#tracking-board").evaluate(BOARD_LINES)
+    assert "".join(lines) == board and all(line[-1] in "/." for line in lines[:-1]), lines
     assert page.locator("#tracking-board").evaluate(SHOWN_WHOLE)
     # The QR code is the kiosk's own picture, drawn before the screenshot.
     page.wait_for_function("() => document.getElementById('tracking-qr').naturalWidth > 0")

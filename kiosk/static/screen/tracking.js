@@ -17,6 +17,26 @@ $("tracking-qr").addEventListener("error", (e) => {
   e.target.hidden = true;
 });
 
+// A long address breaks after a "/" or a ".", not after one of its hyphens, which a citizen copying
+// it would take for a word cut in two: each part is kept whole (the kiosk's font has no non-breaking
+// hyphen), but for one too long for a line, which may break anywhere.
+const WHOLE_PART_MAX = 24;
+
+function showAddress(el, url) {
+  el.textContent = "";
+  for (const part of url.split(/(?<=[/.])/)) {
+    if (part.includes("-") && part.length <= WHOLE_PART_MAX) {
+      const whole = document.createElement("span");
+      whole.className = "whole";
+      whole.textContent = part;
+      el.append(whole);
+    } else {
+      el.append(part);
+    }
+    el.append(document.createElement("wbr"));
+  }
+}
+
 // Show `shown` (e.g. "8ZFW6-KRARH") with the thanks, or, with null, the plain thanks.
 export function setCode(shown) {
   code = shown;
@@ -42,7 +62,7 @@ export function renderCode() {
   codeText.textContent = code;
   codeText.setAttribute("data-tracking-code", code); // docs/protocol.md §4 hook
   $("tracking-hint").textContent = t(board ? "tracking_board" : "tracking_no_board");
-  $("tracking-board").textContent = board || "";
+  showAddress($("tracking-board"), board || "");
   $("tracking-board").hidden = !board;
   const src = `/tracking/${code}.svg`;
   if (board && qr.getAttribute("src") !== src) {
