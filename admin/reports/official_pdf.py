@@ -28,6 +28,10 @@ FIGURE_MIN_WIDTH = 13  # mm, enough for "12.878" and a heading word at 7 pt
 HEADING = FontFace(family=FAMILY, emphasis="B", size_pt=7, fill_color=(235, 235, 235))
 GROUP = FontFace(family=FAMILY, emphasis="B", size_pt=8, fill_color=(246, 246, 246))
 BOLD = FontFace(family=FAMILY, emphasis="B", size_pt=8)
+# Rows of about 5 mm: a unit's report, signatures included, fits on one page.
+LINE, PADDING = 3.4, (0.7, 1)
+# The signers' titles and 20 mm below them to sign in.
+SIGNATURE_HEIGHT = 30
 
 
 class _Document(FPDF):
@@ -51,7 +55,7 @@ def report_pdf(report: OfficialReport) -> bytes:
         pdf.add_font(FAMILY, style, FONTS / f"NotoSans-{name}.ttf")
     # Left 20 mm for the binding, as administrative documents keep a wider left margin.
     pdf.set_margins(left=20, top=15, right=12)
-    pdf.set_auto_page_break(True, margin=18)
+    pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
     _heading(pdf, report)
     _summary(pdf, report)
@@ -134,8 +138,8 @@ def _summary(pdf: FPDF, report: OfficialReport) -> None:
     pdf.set_font(FAMILY, "", 8)
     label_w = pdf.epw - NO_WIDTH - 5 * 22
     with pdf.table(
-        col_widths=(NO_WIDTH, label_w, *([22] * 5)), headings_style=HEADING, line_height=4,
-        text_align=("CENTER", "LEFT", *(["RIGHT"] * 5)), padding=(1, 1.2), repeat_headings=1,
+        col_widths=(NO_WIDTH, label_w, *([22] * 5)), headings_style=HEADING, line_height=LINE,
+        text_align=("CENTER", "LEFT", *(["RIGHT"] * 5)), padding=PADDING, repeat_headings=1,
     ) as table:
         heading = table.row()
         for text in (form.COLUMNS["no"], *form.SUMMARY_HEADINGS):
@@ -146,7 +150,7 @@ def _summary(pdf: FPDF, report: OfficialReport) -> None:
             row.cell(label)
             for value, kind in zip(values, form.SUMMARY_KINDS):
                 row.cell(_figure(value, kind))
-    pdf.ln(4)
+    pdf.ln(3)
 
 
 def _table(pdf: FPDF, report: OfficialReport, key: str, name_heading: str,
@@ -159,7 +163,7 @@ def _table(pdf: FPDF, report: OfficialReport, key: str, name_heading: str,
     pdf.set_font(FAMILY, "", 8)
     with pdf.table(
         col_widths=(NO_WIDTH, name_w, *([figure_w] * len(columns))), headings_style=HEADING,
-        num_heading_rows=2, repeat_headings=1, line_height=3.8, padding=(1, 1),
+        num_heading_rows=2, repeat_headings=1, line_height=LINE, padding=PADDING,
         text_align=("CENTER", "LEFT", *(["RIGHT"] * len(columns))),
         cell_fill_mode=TableCellFillMode.NONE,
     ) as table:
@@ -198,15 +202,24 @@ def _table(pdf: FPDF, report: OfficialReport, key: str, name_heading: str,
                 row.cell(_figure(value, column.kind), style=BOLD)
     if note:
         _note(pdf, note)
-    pdf.ln(4)
+    pdf.ln(3)
 
 
 def _reasons(pdf: FPDF, report: OfficialReport) -> None:
+    """The reasons table; on a new page with the signatures when both would not fit on this one.
+
+    The signatures then never stand alone on the last page. The height is
+    reckoned before drawing: the heading, a row of about 5 mm per reason,
+    the note and the signatures.
+    """
+    needed = 6.5 + 9 + 5.2 * len(report.reasons) + (5 if not report.include_integrity else 0) + 5 + SIGNATURE_HEIGHT
+    if pdf.get_y() + needed > pdf.page_break_trigger:
+        pdf.add_page()
     _section(pdf, "reasons")
     pdf.set_font(FAMILY, "", 8)
     label_w = pdf.epw - NO_WIDTH - 3 * 26
     with pdf.table(
-        col_widths=(NO_WIDTH, label_w, 26, 26, 26), headings_style=HEADING, line_height=4, padding=(1, 1.2),
+        col_widths=(NO_WIDTH, label_w, 26, 26, 26), headings_style=HEADING, line_height=LINE, padding=PADDING,
         text_align=("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT"), repeat_headings=1,
     ) as table:
         heading = table.row()
@@ -219,12 +232,12 @@ def _reasons(pdf: FPDF, report: OfficialReport) -> None:
                 row.cell(text)
     if not report.include_integrity:
         _note(pdf, form.INTEGRITY_NOTE)
-    pdf.ln(6)
+    pdf.ln(5)
 
 
 def _signatures(pdf: FPDF) -> None:
     """NGƯỜI LẬP BIỂU on the left, THỦ TRƯỞNG ĐƠN VỊ on the right, with room to sign below; never split."""
-    if pdf.get_y() > pdf.page_break_trigger - 40:
+    if pdf.get_y() > pdf.page_break_trigger - SIGNATURE_HEIGHT:
         pdf.add_page()
     half, y = pdf.epw / 2, pdf.get_y()
     for i, (title, hint) in enumerate(form.SIGNERS):
