@@ -45,6 +45,8 @@ KIOSK_SETTINGS = SettingGroup(
         # On: every score is followed by the same question about what was not right, so
         # that what the screen shows next does not tell the desk which level was chosen.
         "reasons_after_every_score": True,
+        # Long enough to write the tracking code down; the citizen may close it sooner.
+        "tracking_s": 30,
     },
     rules={
         "cooldown_s": (int, 0, 600),
@@ -53,6 +55,7 @@ KIOSK_SETTINGS = SettingGroup(
         "heartbeat_s": (int, 10, 3600),
         "accept_without_officer": (bool, 0, 1),
         "reasons_after_every_score": (bool, 0, 1),
+        "tracking_s": (int, 5, 300),
     },
 )
 

@@ -49,7 +49,7 @@ def test_config_has_every_field_of_the_contract(client, world):
     assert body["on_duty"]["officer_id"] == world.officer_a_id
     assert body["settings"] == {
         "cooldown_s": 5, "thanks_s": 4, "reasons_timeout_s": 20, "heartbeat_s": 60, "languages": ["vi", "en"],
-        "accept_without_officer": False, "reasons_after_every_score": True,
+        "accept_without_officer": False, "reasons_after_every_score": True, "tracking_s": 30,
     }
     assert body["server_time"].endswith("Z")
     assert res.headers["ETag"].strip('"') == body["config_version"]
