@@ -13,9 +13,8 @@ from flask_login import current_user
 from ..access import can_see_integrity
 from ..db import utcnow
 from ..periods import period_for
-from ..reports.attention import officers_below, open_cases, units_below, waiting_days
+from ..reports.attention import officer_desk_counts, officers_below, open_cases, units_below, waiting_days
 from ..reports.dashboard import dashboard_figures
-from ..reports.trend import trend
 from ..watch_rules import WATCH_SETTINGS
 from . import bp
 from .charts import trend_charts
@@ -30,19 +29,20 @@ def dashboard():
     period = period_for(start, end)
     unit_id = form.unit_id()
     threshold = WATCH_SETTINGS.load()["satisfaction_pct"]
-    over_time = trend(start, end, unit_id=unit_id)
+    figures = dashboard_figures(unit_id, period, today())
+    counts = officer_desk_counts(start, end)
     return render_template(
         "console/dashboard.html",
         form=form,
-        figures=dashboard_figures(unit_id, period, today()),
+        figures=figures,
         start=start,
         end=end,
         period=period,
-        trend=over_time,
-        charts=trend_charts(over_time, threshold),
+        trend=figures["trend"],
+        charts=trend_charts(figures["trend"], threshold),
         threshold=threshold,
-        units_below=units_below(unit_id, start, end, threshold),
-        officers_below=officers_below(unit_id, start, end, threshold),
+        units_below=units_below(unit_id, counts, threshold),
+        officers_below=officers_below(unit_id, counts, threshold),
         cases=open_cases(current_user, unit_id) if can_see_integrity(current_user) else None,
         waiting_days=waiting_days,
         now=utcnow(),

@@ -17,11 +17,12 @@ from sqlalchemy.orm import joinedload
 
 from ..access import in_visible_units
 from ..db import db
-from ..models import Case, User
+from ..models import NO_OFFICER, Case, DailyCount, Officer, User
+from ..scale import load_scale
 from ..units import subtree_unit_ids_select
-from .officer_table import OfficerRow, officer_report
-from .rates import wilson_upper
-from .unit_league import UnitRow, unit_league
+from .officer_table import OfficerRow
+from .rates import lower_bound_pct, tally, wilson_upper
+from .unit_league import UnitRow, league_units, unit_rows
 
 # Cases listed on the overview; the case list has the rest.
 CASES_SHOWN = 5
@@ -34,18 +35,60 @@ def confidently_below(satisfied: int, ratings: int, threshold_pct: float) -> boo
     return ratings >= MIN_RATINGS and wilson_upper(satisfied, ratings) < threshold_pct / 100
 
 
-def units_below(parent_id: int | None, start: date, end: date, threshold_pct: float) -> list[UnitRow]:
+def officer_desk_counts(start: date, end: date) -> dict[tuple[int, int], dict[int, int]]:
+    """Ratings per score of each officer at each desk from ``start`` to ``end``: one read serves both lists."""
+    stmt = (
+        select(DailyCount.officer_id, DailyCount.desk_id, DailyCount.score, func.sum(DailyCount.count))
+        .where(DailyCount.day.between(start, end))
+        .group_by(DailyCount.officer_id, DailyCount.desk_id, DailyCount.score)
+    )
+    out: dict[tuple[int, int], dict[int, int]] = {}
+    for officer_id, desk_id, score, n in db.session.execute(stmt):
+        out.setdefault((officer_id, desk_id), {})[score] = int(n)
+    return out
+
+
+def units_below(parent_id: int | None, counts: dict[tuple[int, int], dict[int, int]], threshold_pct: float) -> list[UnitRow]:
     """The units just below ``parent_id`` (as in the unit league) confidently below the threshold, worst first."""
-    ranked, too_few = unit_league(parent_id, start, end, min_ratings=1)
-    below = [row for row in ranked + too_few if confidently_below(row.satisfied, row.ratings, threshold_pct)]
+    by_desk: dict[tuple[int, bool], dict[int, int]] = {}
+    for (_, desk_id), scores in counts.items():
+        into = by_desk.setdefault((desk_id, True), {})
+        for score, n in scores.items():
+            into[score] = into.get(score, 0) + n
+    rows = unit_rows(league_units(parent_id), by_desk)
+    below = [row for row in rows if confidently_below(row.satisfied, row.ratings, threshold_pct)]
     return sorted(below, key=lambda r: (wilson_upper(r.satisfied, r.ratings), r.unit_name, r.unit_id))
 
 
-def officers_below(unit_id: int | None, start: date, end: date, threshold_pct: float) -> list[OfficerRow]:
-    """The officers of ``unit_id``'s subtree (or all) confidently below the threshold, worst first."""
-    rows = officer_report(start, end, unit_id)
-    below = [row for row in rows if confidently_below(row.satisfied, row.ratings, threshold_pct)]
-    return sorted(below, key=lambda r: (wilson_upper(r.satisfied, r.ratings), r.officer_name, r.officer_id))
+def officers_below(unit_id: int | None, counts: dict[tuple[int, int], dict[int, int]], threshold_pct: float) -> list[OfficerRow]:
+    """The officers of ``unit_id``'s subtree (or all) confidently below the threshold, worst first.
+
+    Only the officers found below are read from the database, with their units.
+    """
+    scale = load_scale()
+    by_officer: dict[int, dict[int, int]] = {}
+    for (officer_id, _), scores in counts.items():
+        if officer_id != NO_OFFICER:
+            into = by_officer.setdefault(officer_id, {})
+            for score, n in scores.items():
+                into[score] = into.get(score, 0) + n
+    figures = {officer_id: tally(scores, scale) for officer_id, scores in by_officer.items()}
+    below = [i for i, f in figures.items() if confidently_below(f["satisfied"], f["ratings"], threshold_pct)]
+    stmt = select(Officer).options(joinedload(Officer.unit)).where(Officer.id.in_(below))
+    if unit_id is not None:
+        stmt = stmt.where(Officer.unit_id.in_(subtree_unit_ids_select(unit_id)))
+    rows = [
+        OfficerRow(
+            officer_id=officer.id,
+            officer_code=officer.code,
+            officer_name=officer.name,
+            unit_name=officer.unit.name,
+            lower_bound_pct=lower_bound_pct(figures[officer.id]["satisfied"], figures[officer.id]["ratings"]),
+            **figures[officer.id],
+        )
+        for officer in db.session.scalars(stmt)
+    ]
+    return sorted(rows, key=lambda r: (wilson_upper(r.satisfied, r.ratings), r.officer_name, r.officer_id))
 
 
 class OpenCases(NamedTuple):

@@ -4,30 +4,31 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..db import db, utcnow
 from ..kiosks import is_online
-from ..models import DailyCount, Desk, Kiosk
+from ..models import Desk, Kiosk
 from ..periods import Period
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
 from .rates import round_ratio, tally
+from .trend import counts_by_day, trend_of
 
 
 # Offline kiosks listed by name, longest silent first; the count covers them all.
 OFFLINE_SHOWN = 20
 
 
-def _score_counts(*where) -> dict[int, int]:
-    """Ratings per score in the daily counts matching ``where``."""
-    stmt = select(DailyCount.score, func.sum(DailyCount.count)).where(*where).group_by(DailyCount.score)
-    return {score: int(n) for score, n in db.session.execute(stmt)}
-
-
-def _desks_in_subtree(unit_id: int):
-    return select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
+def _sum_days(by_day: dict[date, dict[int, int]], first: date, last: date) -> dict[int, int]:
+    """Ratings per score over the days from ``first`` to ``last`` of ``by_day``."""
+    total: dict[int, int] = {}
+    for day, scores in by_day.items():
+        if first <= day <= last:
+            for score, n in scores.items():
+                total[score] = total.get(score, 0) + n
+    return total
 
 
 class OfflineKiosk(NamedTuple):
@@ -48,11 +49,15 @@ def dashboard_figures(
     expected to call. Offline kiosks come longest-silent first.
     """
     scale = load_scale()
-    where = [] if unit_id is None else [DailyCount.desk_id.in_(_desks_in_subtree(unit_id))]
-    today_tally = tally(_score_counts(DailyCount.day == today, *where), scale)
-    period_tally = tally(_score_counts(DailyCount.day.between(period.start, period.end), *where), scale)
     previous = period.previous()
-    previous_tally = tally(_score_counts(DailyCount.day.between(previous.start, previous.end), *where), scale)
+    # One read of both periods by day gives their totals and the trend; today is read apart
+    # only when it lies outside them.
+    by_day = counts_by_day(min(previous.start, period.start), period.end, unit_id)
+    if not previous.start <= today <= period.end:
+        by_day |= counts_by_day(today, today, unit_id)
+    today_tally = tally(_sum_days(by_day, today, today), scale)
+    period_tally = tally(_sum_days(by_day, period.start, period.end), scale)
+    previous_tally = tally(_sum_days(by_day, previous.start, previous.end), scale)
 
     now = now or utcnow()
     stmt = (
@@ -80,6 +85,7 @@ def dashboard_figures(
         "pct_period": period_tally["satisfaction_pct"],
         "mean_period": period_tally["mean_score"],
         "previous": previous,
+        "trend": trend_of(period.start, period.end, by_day),
         "ratings_previous": previous_tally["ratings"],
         "pct_previous": previous_tally["satisfaction_pct"],
         # Change in ratings as a share of the previous count; in satisfaction, in percentage points.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -79,13 +78,12 @@ def buckets(start: date, end: date, step: str) -> list[tuple[date, date]]:
     return out
 
 
-def trend(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> Trend:
-    """The trend from ``start`` to ``end``: of an officer, of the ratings made in a unit's subtree, or of all.
+def counts_by_day(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> dict[date, dict[int, int]]:
+    """Ratings per score and day from ``start`` to ``end``: of an officer, of the ratings made in a unit's subtree, or of all.
 
     Ratings of a unit count where they were made (the desk's unit), officer
     on duty or not, as on the overview; an officer's, wherever they worked.
     """
-    step = trend_step(start, end)
     stmt = (
         select(DailyCount.day, DailyCount.score, func.sum(DailyCount.count))
         .where(DailyCount.day.between(start, end))
@@ -96,12 +94,28 @@ def trend(start: date, end: date, unit_id: int | None = None, officer_id: int | 
     if unit_id is not None:
         desks = select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
         stmt = stmt.where(DailyCount.desk_id.in_(desks))
-    by_bucket: dict[date, dict[int, int]] = {}
+    out: dict[date, dict[int, int]] = {}
     for day, score, n in db.session.execute(stmt):
-        counts = by_bucket.setdefault(max(bucket_start(day, step), start), {})
-        counts[score] = counts.get(score, 0) + int(n)
+        out.setdefault(day, {})[score] = int(n)
+    return out
+
+
+def trend_of(start: date, end: date, by_day: dict[date, dict[int, int]]) -> Trend:
+    """The trend from ``start`` to ``end`` of counts read by ``counts_by_day`` (days outside are left out)."""
+    step = trend_step(start, end)
+    by_bucket: dict[date, dict[int, int]] = {}
+    for day, scores in by_day.items():
+        if start <= day <= end:
+            counts = by_bucket.setdefault(max(bucket_start(day, step), start), {})
+            for score, n in scores.items():
+                counts[score] = counts.get(score, 0) + n
     scale = load_scale()
     return Trend(
         step,
         [TrendPoint(start=first, end=last, **tally(by_bucket.get(first, {}), scale)) for first, last in buckets(start, end, step)],
     )
+
+
+def trend(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> Trend:
+    """The trend from ``start`` to ``end`` (see ``counts_by_day`` for what counts)."""
+    return trend_of(start, end, counts_by_day(start, end, unit_id, officer_id))

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 
 from ..db import db
 from ..models import DailyCount, Desk, Unit
-from ..scale import Scale, load_scale
+from ..scale import load_scale
 from .ranking import rank_rows
 from .rates import Figures, change_points, lower_bound_pct, tally
 
@@ -52,12 +52,12 @@ def league_units(parent_id: int | None) -> list[Unit]:
     return list(db.session.scalars(stmt))
 
 
-def _counts_by_unit_path(start: date, end: date, previous: tuple[date, date] | None) -> dict[tuple[str, bool], dict[int, int]]:
-    """Ratings per score at the desks of each unit (keyed by the unit's path), for the period (True) and the one before (False).
+def desk_counts(start: date, end: date, previous: tuple[date, date] | None = None) -> dict[tuple[int, bool], dict[int, int]]:
+    """Ratings per score at each desk, for the period (True) and the one before (False).
 
-    The daily counts are grouped by desk, a small integer, and desks are
-    put in their units here: grouping millions of rows by a joined unit's
-    path costs several times more.
+    Grouped by desk, a small integer: desks are placed in their units
+    afterwards (``unit_rows``), which costs far less than grouping millions
+    of rows by a joined unit's path.
     """
     first = previous[0] if previous else start
     current = case((DailyCount.day >= start, True), else_=False).label("current")
@@ -69,34 +69,35 @@ def _counts_by_unit_path(start: date, end: date, previous: tuple[date, date] | N
     if previous:
         # The period before may not end the day before ``start`` (a custom span); skip the days between.
         stmt = stmt.where((DailyCount.day >= start) | (DailyCount.day <= previous[1]))
-    unit_path = dict(db.session.execute(select(Desk.id, Unit.path).join(Unit, Unit.id == Desk.unit_id)).all())
-    out: dict[tuple[str, bool], dict[int, int]] = {}
+    out: dict[tuple[int, bool], dict[int, int]] = {}
     for desk_id, is_current, score, n in db.session.execute(stmt):
-        counts = out.setdefault((unit_path[desk_id], bool(is_current)), {})
-        counts[score] = counts.get(score, 0) + int(n)
+        out.setdefault((desk_id, bool(is_current)), {})[score] = int(n)
     return out
 
 
-def _subtree_counts(unit: Unit, by_path: dict[tuple[str, bool], dict[int, int]], current: bool) -> dict[int, int]:
-    total: dict[int, int] = {}
-    for (path, is_current), counts in by_path.items():
-        if is_current == current and path.startswith(unit.path):
-            for score, n in counts.items():
-                total[score] = total.get(score, 0) + n
-    return total
-
-
-def unit_row(unit: Unit, by_path: dict[tuple[str, bool], dict[int, int]], scale: Scale) -> UnitRow:
-    now = tally(_subtree_counts(unit, by_path, True), scale)
-    before = tally(_subtree_counts(unit, by_path, False), scale)
-    return UnitRow(
-        unit_id=unit.id,
-        unit_name=unit.name,
-        lower_bound_pct=lower_bound_pct(now["satisfied"], now["ratings"]),
-        previous_ratings=before["ratings"],
-        previous_pct=before["satisfaction_pct"],
-        **now,
-    )
+def unit_rows(units: list[Unit], by_desk: dict[tuple[int, bool], dict[int, int]]) -> list[UnitRow]:
+    """Each of ``units`` with the counts of the desks of its subtree (``desk_counts``), this period and the one before."""
+    scale = load_scale()
+    unit_path = dict(db.session.execute(select(Desk.id, Unit.path).join(Unit, Unit.id == Desk.unit_id)).all())
+    rows = []
+    for unit in units:
+        now: dict[int, int] = {}
+        before: dict[int, int] = {}
+        for (desk_id, is_current), counts in by_desk.items():
+            if unit_path[desk_id].startswith(unit.path):
+                into = now if is_current else before
+                for score, n in counts.items():
+                    into[score] = into.get(score, 0) + n
+        figures, previous = tally(now, scale), tally(before, scale)
+        rows.append(UnitRow(
+            unit_id=unit.id,
+            unit_name=unit.name,
+            lower_bound_pct=lower_bound_pct(figures["satisfied"], figures["ratings"]),
+            previous_ratings=previous["ratings"],
+            previous_pct=previous["satisfaction_pct"],
+            **figures,
+        ))
+    return rows
 
 
 def unit_league(
@@ -111,9 +112,7 @@ def unit_league(
     Ranked by the lower bound of satisfaction, then more ratings, then name;
     units level on satisfaction and ratings share a rank.
     """
-    scale = load_scale()
-    by_path = _counts_by_unit_path(start, end, previous)
-    rows = [unit_row(unit, by_path, scale) for unit in league_units(parent_id)]
+    rows = unit_rows(league_units(parent_id), desk_counts(start, end, previous))
     return rank_rows(
         rows,
         min_ratings,

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from admin.db import db
-from admin.reports.attention import confidently_below, officers_below, open_cases, units_below
+from admin.models import NO_OFFICER
+from admin.reports.attention import confidently_below, officer_desk_counts, officers_below, open_cases, units_below
 from admin.users import create_user
 
 from ..console.console_support import add_ratings
@@ -26,11 +28,14 @@ def test_officers_and_units_below(w):
     add_counts(DAY, w.officer_a_id, w.desk_a_id, {3: 10, 1: 30})    # 25 % of 40
     add_counts(DAY, w.officer_a2_id, w.desk_a_id, {3: 25, 1: 15})   # 62.5 % of 40
     add_counts(DAY, w.officer_b_id, w.desk_b_id, {3: 40})
-    assert [r.officer_name for r in officers_below(None, *H1, 70)] == ["Nguyễn Văn An"]
-    assert [r.officer_name for r in officers_below(w.commune_b_id, *H1, 70)] == []
-    # Commune A: 35 of 80, at most 54 %.
-    assert [(r.unit_name, r.ratings) for r in units_below(w.district_id, *H1, 70)] == [("UBND xã Mai Trung", 80)]
-    assert units_below(w.district_id, *H1, 40) == []
+    add_counts(DAY, NO_OFFICER, w.desk_a_id, {1: 5})                # nobody on duty: the unit's, no officer's
+    counts = officer_desk_counts(*H1)
+    assert [(r.officer_name, r.ratings, r.satisfaction_pct) for r in officers_below(None, counts, 70)] == [
+        ("Nguyễn Văn An", 40, Decimal("25.00"))]
+    assert [r.officer_name for r in officers_below(w.commune_b_id, counts, 70)] == []
+    # Commune A: 35 of 85, at most 52 %.
+    assert [(r.unit_name, r.ratings) for r in units_below(w.district_id, counts, 70)] == [("UBND xã Mai Trung", 85)]
+    assert units_below(w.district_id, counts, 40) == []
 
 
 def test_open_cases_are_those_the_user_sees(app, world):
