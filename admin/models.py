@@ -285,6 +285,24 @@ class DailyCount(db.Model):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class MonthlyCount(db.Model):
+    """The daily counts of one calendar month summed: ``day`` is the month's first day.
+
+    Kept by ingestion beside ``daily_counts`` and rebuilt with them; a
+    six-month report reads six of these per officer and desk instead of
+    180 days (``reports.span``).
+    """
+
+    __tablename__ = "monthly_counts"
+    __table_args__ = (Index("ix_monthly_counts_officer_day", "officer_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class DailyReasonCount(db.Model):
     """How often a reason was given to an officer at a desk on one local day."""
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from ..db import db, utcnow
 from ..driver import Driver, cursor, driver_for
 from ..models import Rating
-from ..reports.daily_counts import increment_counts
+from ..reports.daily_counts import by_month, increment_counts
 from .auth import KioskRef
 from .idempotent import settle
 from .validation import PreparedRatings, ValidRating, prepare_ratings
@@ -287,4 +287,5 @@ def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:
         (row.day, row.officer_id or 0, batch.desk_id, code) for _, batch, row in new_rows for code in row.reasons
     )
     increment_counts(cur, driver, "daily_counts", "score", scores)
+    increment_counts(cur, driver, "monthly_counts", "score", by_month(scores))
     increment_counts(cur, driver, "daily_reason_counts", "reason_code", reasons)

@@ -17,11 +17,12 @@ from sqlalchemy.orm import joinedload
 
 from ..access import in_visible_units
 from ..db import db
-from ..models import NO_OFFICER, Case, DailyCount, Officer, User
+from ..models import NO_OFFICER, Case, Officer, User
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
 from .officer_table import OfficerRow
 from .rates import lower_bound_pct, tally, wilson_upper
+from .span import span_rows
 from .unit_league import UnitRow, league_units, unit_rows
 
 # Cases listed on the overview; the case list has the rest.
@@ -37,10 +38,9 @@ def confidently_below(satisfied: int, ratings: int, threshold_pct: float) -> boo
 
 def officer_desk_counts(start: date, end: date) -> dict[tuple[int, int], dict[int, int]]:
     """Ratings per score of each officer at each desk from ``start`` to ``end``: one read serves both lists."""
-    stmt = (
-        select(DailyCount.officer_id, DailyCount.desk_id, DailyCount.score, func.sum(DailyCount.count))
-        .where(DailyCount.day.between(start, end))
-        .group_by(DailyCount.officer_id, DailyCount.desk_id, DailyCount.score)
+    counts = span_rows((start, end))
+    stmt = select(counts.c.officer_id, counts.c.desk_id, counts.c.score, func.sum(counts.c.count)).group_by(
+        counts.c.officer_id, counts.c.desk_id, counts.c.score
     )
     out: dict[tuple[int, int], dict[int, int]] = {}
     for officer_id, desk_id, score, n in db.session.execute(stmt):

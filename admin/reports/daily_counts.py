@@ -1,9 +1,10 @@
 """The daily counts the reports read: kept up to date by ingest, rebuilt on demand.
 
-Every rating adds one to ``daily_counts`` (day, officer, desk, score) and one
-per reason to ``daily_reason_counts``, in the transaction that stores it
+Every rating adds one to ``daily_counts`` (day, officer, desk, score), to
+``monthly_counts`` (the same keyed by the month's first day) and one per
+reason to ``daily_reason_counts``, in the transaction that stores it
 (``api.rating_store``), so a report over tens of millions of ratings is one
-grouped query over a few rows per officer and day.
+grouped query over a few rows per officer and day, or month (``span``).
 """
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select, text
+from sqlalchemy import Date, cast, delete, func, insert, literal_column, select, text
 
 from ..db import db, write_transaction
 from ..driver import Driver
-from ..models import NO_OFFICER, DailyCount, DailyReasonCount, Rating, RatingReason
+from ..models import NO_OFFICER, DailyCount, DailyReasonCount, MonthlyCount, Rating, RatingReason
+
+
+def month_of(day_column):
+    """SQL for the first day of the month of ``day_column``, in the session's dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day_column), Date)
+    return func.date(day_column, "start of month")
 
 
 @lru_cache(maxsize=4)
@@ -44,8 +52,35 @@ def increment_counts(cur: Any, driver: Driver, table: str, last_key: str, counts
     )
 
 
+def by_month(counts: Counter) -> Counter:
+    """``counts`` keyed by (day, …) summed by the first day of each day's month."""
+    months: Counter = Counter()
+    for (day, *rest), n in counts.items():
+        months[(day.replace(day=1), *rest)] += n
+    return months
+
+
+def _fill_monthly_counts() -> None:
+    month = month_of(DailyCount.day)
+    db.session.execute(
+        insert(MonthlyCount).from_select(
+            ["day", "officer_id", "desk_id", "score", "count"],
+            select(month, DailyCount.officer_id, DailyCount.desk_id, DailyCount.score, func.sum(DailyCount.count))
+            .group_by(month, DailyCount.officer_id, DailyCount.desk_id, DailyCount.score),
+        )
+    )
+
+
+def rebuild_monthly_counts() -> None:
+    """Sum ``monthly_counts`` again from ``daily_counts``, and commit: for data written into the daily counts directly."""
+    write_transaction()
+    db.session.execute(delete(MonthlyCount))
+    _fill_monthly_counts()
+    db.session.commit()
+
+
 def rebuild_daily_counts() -> int:
-    """Recount ``daily_counts`` and ``daily_reason_counts`` from the ratings, and commit.
+    """Recount ``daily_counts``, ``monthly_counts`` and ``daily_reason_counts`` from the ratings, and commit.
 
     For an operator who suspects the counts, and for benchmarks that load
     ratings in bulk. Returns how many ratings were counted. Ingestion may go
@@ -55,8 +90,9 @@ def rebuild_daily_counts() -> int:
     """
     write_transaction()
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE daily_counts, daily_reason_counts IN EXCLUSIVE MODE"))
+        db.session.execute(text("LOCK TABLE daily_counts, monthly_counts, daily_reason_counts IN EXCLUSIVE MODE"))
     db.session.execute(delete(DailyCount))
+    db.session.execute(delete(MonthlyCount))
     db.session.execute(delete(DailyReasonCount))
     # Inline 0, not a bound parameter: GROUP BY must repeat the SELECT's expression exactly.
     officer = func.coalesce(Rating.officer_id, literal_column(str(NO_OFFICER)))
@@ -68,6 +104,7 @@ def rebuild_daily_counts() -> int:
             ),
         )
     )
+    _fill_monthly_counts()
     db.session.execute(
         insert(DailyReasonCount).from_select(
             ["day", "officer_id", "desk_id", "reason_code", "count"],

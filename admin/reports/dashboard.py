@@ -14,7 +14,7 @@ from ..periods import Period
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
 from .rates import round_ratio, tally
-from .trend import counts_by_day, trend_of
+from .trend import counts_by_day, trend_of, trend_step
 
 
 # Offline kiosks listed by name, longest silent first; the count covers them all.
@@ -50,12 +50,11 @@ def dashboard_figures(
     """
     scale = load_scale()
     previous = period.previous()
-    # One read of both periods by day gives their totals and the trend; today is read apart
-    # only when it lies outside them.
-    by_day = counts_by_day(min(previous.start, period.start), period.end, unit_id)
-    if not previous.start <= today <= period.end:
-        by_day |= counts_by_day(today, today, unit_id)
-    today_tally = tally(_sum_days(by_day, today, today), scale)
+    # One read of both periods gives their totals and the trend (by month, whole months come
+    # as one entry each); today is read apart, from the daily counts.
+    monthly = trend_step(period.start, period.end) == "month"
+    by_day = counts_by_day([(previous.start, previous.end), (period.start, period.end)], unit_id, monthly=monthly)
+    today_tally = tally(counts_by_day([(today, today)], unit_id).get(today, {}), scale)
     period_tally = tally(_sum_days(by_day, period.start, period.end), scale)
     previous_tally = tally(_sum_days(by_day, previous.start, previous.end), scale)
 

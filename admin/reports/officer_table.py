@@ -1,8 +1,8 @@
 """The per-officer table (docs/protocol.md §3): the CLI report, the console's CSV and ranking.
 
-Totals come from the daily counts (``daily_counts``), so a report over tens
-of millions of ratings is one grouped query over a few rows per officer and
-day. Days are local dates (``ADMIN_TIMEZONE``) and ranges include both ends.
+Totals come from the daily and monthly counts (``span``), so a report over
+tens of millions of ratings is one grouped query over a few rows per officer
+and month. Days are local dates (``ADMIN_TIMEZONE``) and ranges include both ends.
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..db import db
-from ..models import DailyCount, Officer, Unit
+from ..models import Officer, Unit
 from ..scale import Scale, load_scale
 from ..units import subtree_unit_ids_select
 from .rates import Figures, change_points, lower_bound_pct, tally
+from .span import span_rows
 
 
 def _officers_in_subtree(unit_id: int):
@@ -57,13 +58,13 @@ def officer_report(start: date, end: date, unit_id: int | None = None) -> list[O
     duty belong to no officer and are left out.
     """
     scale = load_scale()
+    counts = span_rows((start, end))
     sums = (
-        select(DailyCount.officer_id, DailyCount.score, func.sum(DailyCount.count).label("n"))
-        .where(DailyCount.day.between(start, end))
-        .group_by(DailyCount.officer_id, DailyCount.score)
+        select(counts.c.officer_id, counts.c.score, func.sum(counts.c.count).label("n"))
+        .group_by(counts.c.officer_id, counts.c.score)
     )
     if unit_id is not None:
-        sums = sums.where(DailyCount.officer_id.in_(_officers_in_subtree(unit_id)))
+        sums = sums.where(counts.c.officer_id.in_(_officers_in_subtree(unit_id)))
     sums = sums.subquery()
     stmt = (
         select(sums.c.officer_id, Officer.code, Officer.name, Unit.name.label("unit_name"), sums.c.score, sums.c.n)

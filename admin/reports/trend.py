@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..db import db
 from ..models import DailyCount, Desk
 from ..scale import load_scale
 from ..units import subtree_unit_ids_select
 from .rates import Figures, tally
+from .span import span_rows
 
 # The longest period still shown day by day, and week by week.
 DAILY_UP_TO_DAYS = 31
@@ -78,22 +79,30 @@ def buckets(start: date, end: date, step: str) -> list[tuple[date, date]]:
     return out
 
 
-def counts_by_day(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> dict[date, dict[int, int]]:
-    """Ratings per score and day from ``start`` to ``end``: of an officer, of the ratings made in a unit's subtree, or of all.
+def counts_by_day(
+    spans: list[tuple[date, date]], unit_id: int | None = None, officer_id: int | None = None, monthly: bool = False
+) -> dict[date, dict[int, int]]:
+    """Ratings per score and day over ``spans``: of an officer, of the ratings made in a unit's subtree, or of all.
 
+    With ``monthly``, whole months come as one entry on their first day
+    (``span``), which is all a trend by month and a period's totals need.
     Ratings of a unit count where they were made (the desk's unit), officer
     on duty or not, as on the overview; an officer's, wherever they worked.
     """
-    stmt = (
-        select(DailyCount.day, DailyCount.score, func.sum(DailyCount.count))
-        .where(DailyCount.day.between(start, end))
-        .group_by(DailyCount.day, DailyCount.score)
-    )
+    if monthly:
+        counts = span_rows(*spans)
+    else:
+        counts = (
+            select(DailyCount.day, DailyCount.officer_id, DailyCount.desk_id, DailyCount.score, DailyCount.count)
+            .where(or_(*(DailyCount.day.between(first, last) for first, last in spans)))
+            .subquery("span")
+        )
+    stmt = select(counts.c.day, counts.c.score, func.sum(counts.c.count)).group_by(counts.c.day, counts.c.score)
     if officer_id is not None:
-        stmt = stmt.where(DailyCount.officer_id == officer_id)
+        stmt = stmt.where(counts.c.officer_id == officer_id)
     if unit_id is not None:
         desks = select(Desk.id).where(Desk.unit_id.in_(subtree_unit_ids_select(unit_id)))
-        stmt = stmt.where(DailyCount.desk_id.in_(desks))
+        stmt = stmt.where(counts.c.desk_id.in_(desks))
     out: dict[date, dict[int, int]] = {}
     for day, score, n in db.session.execute(stmt):
         out.setdefault(day, {})[score] = int(n)
@@ -118,4 +127,5 @@ def trend_of(start: date, end: date, by_day: dict[date, dict[int, int]]) -> Tren
 
 def trend(start: date, end: date, unit_id: int | None = None, officer_id: int | None = None) -> Trend:
     """The trend from ``start`` to ``end`` (see ``counts_by_day`` for what counts)."""
-    return trend_of(start, end, counts_by_day(start, end, unit_id, officer_id))
+    monthly = trend_step(start, end) == "month"
+    return trend_of(start, end, counts_by_day([(start, end)], unit_id, officer_id, monthly))

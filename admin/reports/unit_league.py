@@ -16,10 +16,11 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 
 from ..db import db
-from ..models import DailyCount, Desk, Unit
+from ..models import Desk, Unit
 from ..scale import load_scale
 from .ranking import rank_rows
 from .rates import Figures, change_points, lower_bound_pct, tally
+from .span import span_rows
 
 
 @dataclass
@@ -59,16 +60,11 @@ def desk_counts(start: date, end: date, previous: tuple[date, date] | None = Non
     afterwards (``unit_rows``), which costs far less than grouping millions
     of rows by a joined unit's path.
     """
-    first = previous[0] if previous else start
-    current = case((DailyCount.day >= start, True), else_=False).label("current")
-    stmt = (
-        select(DailyCount.desk_id, current, DailyCount.score, func.sum(DailyCount.count))
-        .where(DailyCount.day.between(first, end))
-        .group_by(DailyCount.desk_id, current, DailyCount.score)
+    counts = span_rows((start, end), *([previous] if previous else []))
+    current = case((counts.c.day >= start, True), else_=False).label("current")
+    stmt = select(counts.c.desk_id, current, counts.c.score, func.sum(counts.c.count)).group_by(
+        counts.c.desk_id, current, counts.c.score
     )
-    if previous:
-        # The period before may not end the day before ``start`` (a custom span); skip the days between.
-        stmt = stmt.where((DailyCount.day >= start) | (DailyCount.day <= previous[1]))
     out: dict[tuple[int, bool], dict[int, int]] = {}
     for desk_id, is_current, score, n in db.session.execute(stmt):
         out.setdefault((desk_id, bool(is_current)), {})[score] = int(n)

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash
 from admin.api.auth import authenticate
 from admin.db import db
 from admin.models import AuditEntry, DailyCount, Kiosk, Reason, Unit, User
+from admin.reports.daily_counts import rebuild_monthly_counts
 from ..ports_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,6 +228,7 @@ def rated(app, world):
             DailyCount(day=DAY, officer_id=world.officer_b_id, desk_id=world.desk_b_id, score=2, count=1),
         ])
         db.session.commit()
+        rebuild_monthly_counts()
     return world
 
 

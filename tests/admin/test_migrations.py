@@ -49,6 +49,10 @@ def test_migration_upgrade_keeps_data_and_fills_daily_counts(empty_app):
         assert rows(
             "SELECT CAST(day AS VARCHAR(10)), officer_id, score, count FROM daily_counts ORDER BY day, officer_id, score"
         ) == [("2026-06-02", 0, 1, 1), ("2026-06-02", 1, 1, 1), ("2026-06-02", 1, 3, 1), ("2026-06-03", 1, 2, 1)]
+        # Revision 0007 summed them by month.
+        assert rows(
+            "SELECT CAST(day AS VARCHAR(10)), officer_id, score, count FROM monthly_counts ORDER BY day, officer_id, score"
+        ) == [("2026-06-01", 0, 1, 1), ("2026-06-01", 1, 1, 1), ("2026-06-01", 1, 2, 1), ("2026-06-01", 1, 3, 1)]
         assert rows("SELECT reason_code, count FROM daily_reason_counts ORDER BY reason_code") == [
             ("bribe", 1),
             ("slow", 1),

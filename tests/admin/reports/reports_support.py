@@ -10,17 +10,20 @@ from datetime import date, datetime, timedelta, timezone
 
 from admin.db import db
 from admin.models import DailyCount, DailyReasonCount, Kiosk, Rating, RatingReason
+from admin.reports.daily_counts import rebuild_monthly_counts
 
 MON = date(2026, 11, 2)  # a Monday
 WEEK = timedelta(days=7)
 
 
 def add_counts(day: date, officer_id: int, desk_id: int, counts: dict[int, int]) -> None:
+    """Daily counts as ingestion would have left them, the monthly counts summed again from them."""
     db.session.add_all(
         DailyCount(day=day, officer_id=officer_id, desk_id=desk_id, score=score, count=n)
         for score, n in counts.items()
     )
     db.session.commit()
+    rebuild_monthly_counts()
 
 
 def add_reason_counts(day: date, officer_id: int, desk_id: int, counts: dict[str, int]) -> None:

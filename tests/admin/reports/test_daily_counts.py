@@ -1,4 +1,4 @@
-"""The daily counts: kept by ingestion, and rebuilt from the ratings."""
+"""The daily and monthly counts: kept by ingestion, and rebuilt from the ratings."""
 from __future__ import annotations
 
 import uuid
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from admin.api.auth import KioskRef
 from admin.api.rating_store import store_ratings
 from admin.db import db
-from admin.models import DailyCount, DailyReasonCount, Kiosk
+from admin.models import DailyCount, DailyReasonCount, Kiosk, MonthlyCount
 from admin.reports.daily_counts import rebuild_daily_counts
 
 from .reports_support import MON, add_counts, add_rating
@@ -22,7 +22,17 @@ def counts_table():
         sorted(db.session.execute(select(DailyReasonCount.day, DailyReasonCount.officer_id,
                                          DailyReasonCount.desk_id, DailyReasonCount.reason_code,
                                          DailyReasonCount.count)).all()),
+        sorted(db.session.execute(select(MonthlyCount.day, MonthlyCount.officer_id, MonthlyCount.desk_id,
+                                         MonthlyCount.score, MonthlyCount.count)).all()),
     )
+
+
+def summed_by_month(daily):
+    months: dict[tuple, int] = {}
+    for day, officer, desk, score, n in daily:
+        key = (day.replace(day=1), officer, desk, score)
+        months[key] = months.get(key, 0) + n
+    return sorted((*key, n) for key, n in months.items())
 
 
 def test_rebuild_daily_counts_equals_counts_kept_by_ingestion(w):
@@ -42,6 +52,9 @@ def test_rebuild_daily_counts_equals_counts_kept_by_ingestion(w):
     db.session.commit()
     assert len(result.accepted) == 8
     incremental = counts_table()
+    # Ingestion kept each month's sum beside the days: officer A's three days of November are one row a score.
+    assert incremental[2] == summed_by_month(incremental[0])
+    assert (date(2026, 11, 1), w.officer_a_id, w.desk_a_id, 3, 2) in incremental[2]
     assert rebuild_daily_counts() == 8
     assert counts_table() == incremental
     assert (MON, 0, w.desk_a_id, "attitude", 1) not in incremental[1]
@@ -55,7 +68,8 @@ def test_rebuild_daily_counts_from_ratings(w):
     add_rating(w.kiosk_b_id, 1, 1, MON + timedelta(days=1), w.officer_b_id, ("slow",))
     add_counts(MON, w.officer_a2_id, w.desk_a_id, {2: 50})  # wrong: nothing backs it
     assert rebuild_daily_counts() == 4
-    scores, reasons = counts_table()
+    scores, reasons, months = counts_table()
+    assert months == summed_by_month(scores)
     assert scores == [
         (MON, 0, w.desk_a_id, 1, 1),
         (MON, w.officer_a_id, w.desk_a_id, 3, 2),

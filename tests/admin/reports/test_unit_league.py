@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from admin.db import db
-from admin.models import NO_OFFICER, DailyCount
+from admin.models import NO_OFFICER
 from admin.reports.unit_league import league_units, unit_league
 
 from .reports_support import add_counts
@@ -40,8 +39,7 @@ def test_units_rank_by_the_lower_bound_and_show_the_period_before(w):
 def test_a_unit_counts_its_whole_subtree_and_ratings_with_nobody_on_duty(w):
     add_counts(DAY, w.officer_a_id, w.desk_a_id, {3: 6})
     add_counts(DAY, w.officer_b_id, w.desk_b_id, {1: 4})
-    db.session.add(DailyCount(day=DAY, officer_id=NO_OFFICER, desk_id=w.desk_a_id, score=2, count=5))
-    db.session.commit()
+    add_counts(DAY, NO_OFFICER, w.desk_a_id, {2: 5})
     ranked, too_few = unit_league(None, *H1, min_ratings=10)
     assert [(r.unit_name, r.ratings, r.satisfied) for r in ranked] == [("Huyện Hiệp Hoà", 15, 11)]
     ranked, too_few = unit_league(w.district_id, *H1, min_ratings=12)
