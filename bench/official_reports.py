@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -114,6 +113,7 @@ def main() -> None:
     from admin.db import db
     from admin.models import Desk, Kiosk, Officer, Unit
     from admin.periods import parse_period
+    from admin.reports.daily_counts import rebuild_monthly_counts
     from admin.reports.official import official_report
     from admin.reports.official_pdf import report_pdf
     from admin.reports.official_xlsx import report_xlsx
@@ -138,9 +138,11 @@ def main() -> None:
                 t = time.perf_counter()
                 counts, reasons = count_rows(args.ratings, random.Random(20261203))
                 load(db.engine, counts, reasons)
+                # The monthly counts ingestion would have kept beside the daily ones.
+                rebuild_monthly_counts()
                 if schema:
                     # Only this schema's tables: a bare ANALYZE waits on every other schema's locks.
-                    db.session.execute(text("ANALYZE units, desks, officers, daily_counts, daily_reason_counts"))
+                    db.session.execute(text("ANALYZE units, desks, officers, daily_counts, monthly_counts, daily_reason_counts"))
                     db.session.commit()
                 ratings = sum(row[4] for row in counts)
                 print(f"database: {db.engine.dialect.name}; {ratings:,} ratings as {len(counts):,} daily counts "

@@ -27,11 +27,12 @@ from flask_babel import force_locale
 from sqlalchemy import case, func, or_, select
 
 from ..db import db
-from ..models import DailyCount, DailyReasonCount, Desk, Officer, Reason, Unit
+from ..models import DailyReasonCount, Desk, Officer, Reason, Unit
 from ..periods import Period
 from ..scale import Scale, load_reasons, load_scale
 from ..units import subtree_unit_ids_select
 from .rates import round_ratio, tally
+from .span import span_rows
 
 # The words a unit's name starts with that name its kind, not its place:
 # "UBND xã Mai Trung" is issued at "Mai Trung".
@@ -227,17 +228,17 @@ def _subtree_counts(unit_id: int, period: Period, previous: Period) -> list:
     officer, so the daily counts of both periods are read once.
     """
     units = subtree_unit_ids_select(unit_id)
-    in_range, now, before = _per_period(DailyCount.day, DailyCount.count, period, previous)
+    counts = span_rows((previous.start, previous.end), (period.start, period.end))
+    _, now, before = _per_period(counts.c.day, counts.c.count, period, previous)
     return db.session.execute(
-        select(DailyCount.desk_id, DailyCount.officer_id, DailyCount.score, now, before)
+        select(counts.c.desk_id, counts.c.officer_id, counts.c.score, now, before)
         .where(
-            in_range,
             or_(
-                DailyCount.desk_id.in_(select(Desk.id).where(Desk.unit_id.in_(units))),
-                DailyCount.officer_id.in_(select(Officer.id).where(Officer.unit_id.in_(units))),
+                counts.c.desk_id.in_(select(Desk.id).where(Desk.unit_id.in_(units))),
+                counts.c.officer_id.in_(select(Officer.id).where(Officer.unit_id.in_(units))),
             ),
         )
-        .group_by(DailyCount.desk_id, DailyCount.officer_id, DailyCount.score)
+        .group_by(counts.c.desk_id, counts.c.officer_id, counts.c.score)
     ).all()
 
 
