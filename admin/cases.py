@@ -216,7 +216,6 @@ def publish(case: Case, by: User, show_officer: bool) -> None:
     if show_officer and case.officer_id is None:
         raise CaseRefused("show_officer", _l("Nobody was on duty: there is no officer to name."))
     case.published_at = utcnow()
-    case.published_by_id = by.id
     case.show_officer = show_officer
     # Kept when a case is withdrawn and published again, so a reference once read stays true.
     if case.public_ref is None:
@@ -230,7 +229,6 @@ def withdraw(case: Case, by: User) -> None:
     if case.published_at is None:
         raise CaseRefused("show_officer", _l("This case is not published."))
     case.published_at = None
-    case.published_by_id = None
     case.show_officer = False
 
 

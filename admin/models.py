@@ -429,6 +429,7 @@ class Case(db.Model):
         Index("ix_cases_officer_status", "officer_id", "status"),
         Index("ix_cases_desk_status", "desk_id", "status"),
         Index("ix_cases_published", "published_at"),
+        Index("ix_cases_public_ref", "public_ref", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -448,21 +449,21 @@ class Case(db.Model):
     action: Mapped[str | None] = mapped_column(String(20))
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     concluded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Made public (công khai) on the public board by an inspector, and withdrawn by clearing these.
+    # When an inspector made it public (công khai) on the public board; None when not, or withdrawn.
+    # Who did is in the audit log.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Whether the board names the officer; the inspector chooses, and the default is no.
     show_officer: Mapped[bool] = mapped_column(Boolean, default=False)
     # The board's reference for a case, given at its first publication: random, because ids
-    # are sequential and would tell how many cases there are.
-    public_ref: Mapped[str | None] = mapped_column(String(12), unique=True)
+    # are sequential and would tell how many cases there are. Unique through an index, which
+    # migration 0006 adds and drops without rebuilding the table on SQLite.
+    public_ref: Mapped[str | None] = mapped_column(String(12))
 
     unit: Mapped[Unit] = relationship()
     desk: Mapped[Desk] = relationship()
     officer: Mapped[Officer | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     concluded_by: Mapped[User | None] = relationship(foreign_keys=[concluded_by_id])
-    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
     notes: Mapped[list[CaseNote]] = relationship(back_populates="case", order_by="CaseNote.id")
 
 

@@ -41,18 +41,19 @@ def _backfill_codes():
 
 
 def upgrade():
+    # Columns and indexes only: SQLite adds them in place, so ``cases``, which other tables
+    # reference, is never rebuilt (a rebuild would drop it under their foreign keys).
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('published_at', sa.DateTime(), nullable=True))
-        batch_op.add_column(sa.Column('published_by_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('show_officer', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('show_officer', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('public_ref', sa.String(length=12), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_cases_published_by_id_users'), 'users', ['published_by_id'], ['id'])
-        batch_op.create_unique_constraint(batch_op.f('uq_cases_public_ref'), ['public_ref'])
         batch_op.create_index('ix_cases_published', ['published_at'], unique=False)
+        batch_op.create_index('ix_cases_public_ref', ['public_ref'], unique=True)
 
     with op.batch_alter_table('case_ratings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tracking_code', sa.String(length=10), nullable=True))
     _backfill_codes()
+    # Nothing references case_ratings: SQLite may rebuild it to make the column NOT NULL.
     with op.batch_alter_table('case_ratings', schema=None) as batch_op:
         batch_op.alter_column('tracking_code', existing_type=sa.String(length=10), nullable=False)
         batch_op.create_index(batch_op.f('ix_case_ratings_tracking_code'), ['tracking_code'], unique=False)
@@ -63,11 +64,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_ratings_tracking_code'))
         batch_op.drop_column('tracking_code')
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_published')
-        batch_op.drop_constraint(batch_op.f('uq_cases_public_ref'), type_='unique')
-        batch_op.drop_constraint(batch_op.f('fk_cases_published_by_id_users'), type_='foreignkey')
-        batch_op.drop_column('public_ref')
-        batch_op.drop_column('show_officer')
-        batch_op.drop_column('published_by_id')
-        batch_op.drop_column('published_at')
+    op.drop_index('ix_cases_public_ref', table_name='cases')
+    op.drop_index('ix_cases_published', table_name='cases')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later), not a rebuild: see upgrade().
+    for column in ('public_ref', 'show_officer', 'published_at'):
+        op.drop_column('cases', column)
