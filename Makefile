@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-test chromium
 	$(PY) bench/ingest.py
 	$(PY) bench/report.py --ratings 1000000
 	$(PY) bench/official_reports.py --ratings 1000000
+	$(PY) bench/public_board.py
 	$(PY) bench/kiosk_drain.py
 	$(PY) bench/kiosk_rss.py
 	$(PY) bench/kiosk_tap.py

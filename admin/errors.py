@@ -53,6 +53,18 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# The public board's pages: their errors must not use the console's page, whose form
+# token would give a visitor from the internet a session cookie.
+PUBLIC_PREFIX = "/cong-khai"
+
+
+def _error_page(status: int, err: HTTPException):
+    """The HTML error page: the public board's own under its prefix, the console's elsewhere."""
+    if request.path == PUBLIC_PREFIX or request.path.startswith(PUBLIC_PREFIX + "/"):
+        return render_template("public/error.html", status=status), status, {"Cache-Control": "no-store"}
+    return render_template("error.html", status=status, error=err), status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(err: ApiError):
@@ -68,7 +80,7 @@ def init_app(app: Flask) -> None:
             if status == 405 and err.valid_methods:
                 headers["Allow"] = ", ".join(err.valid_methods)
             return api_error_response(status, headers=headers)
-        return render_template("error.html", status=status, error=err), status
+        return _error_page(status, err)
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception):
@@ -76,4 +88,4 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return api_error_response(500)
-        return render_template("error.html", status=500, error=InternalServerError()), 500
+        return _error_page(500, InternalServerError())

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +41,7 @@ def build(app, ratings: int) -> str:
     from admin.console.period_form import today
     from admin.db import db
     from admin.models import Case, CaseRating, DailyCount, Desk, Kiosk, Officer, Rating, RatingReason, Unit
+    from admin.reports.daily_counts import rebuild_monthly_counts
     from admin.periods import period_of
 
     with app.test_request_context():
@@ -106,6 +107,8 @@ def build(app, ratings: int) -> str:
             db.session.flush()
             db.session.add(CaseRating(rating_id=n, case_id=case.id, tracking_code=f"{n:010d}"))
         db.session.commit()
+        # The monthly counts ingestion would have kept beside the daily ones.
+        rebuild_monthly_counts()
         print(f"province: {len(units)} units, {len(desks)} desks, {total:,} ratings as daily counts over {days} days, "
               f"{CASES} published cases")
         return now.key

@@ -12,6 +12,8 @@ export ADMIN_HOST=${ADMIN_HOST:-127.0.0.1}
 export ADMIN_PORT=${ADMIN_PORT:-5000}
 # Plain HTTP on this machine only: browsers would drop Secure cookies on a LAN address.
 export ADMIN_INSECURE_COOKIES=1
+# The address kiosks show under a tracking code, and alert e-mails link to.
+export ADMIN_PUBLIC_URL=${ADMIN_PUBLIC_URL:-http://$ADMIN_HOST:$ADMIN_PORT}
 DEMO_PASSWORD=${DEMO_PASSWORD:-hailong-demo-2026}
 flask() { "$VENV/bin/flask" --app admin "$@"; }
 
@@ -83,6 +85,7 @@ cat <<MSG
   Màn hình thiết bị / Kiosk touch screen:  http://127.0.0.1:$KIOSK_PORT/
   Nút bấm giả lập / Mock buttons:          http://127.0.0.1:$KIOSK_PORT/dev
   Bảng điều khiển / Console:               http://$ADMIN_HOST:$ADMIN_PORT/
+  Trang công khai / Public board:          http://$ADMIN_HOST:$ADMIN_PORT/cong-khai  (màn hình sảnh / lobby TV: /cong-khai/tv)
   Đăng nhập / Sign in:        admin, quanly (quản lý / manager), thanhtra (thanh tra / inspector)
   Mật khẩu / Password:        $DEMO_PASSWORD
   API cho thiết bị / Kiosk API: http://$ADMIN_HOST:$ADMIN_PORT/api/v1/

@@ -16,9 +16,10 @@ from flask import current_app
 from sqlalchemy import case as when, func, select
 
 from ..db import db
-from ..models import Case, CaseRating, DailyCount, Desk, Officer, RatingReason, Reason, Unit
+from ..models import Case, CaseRating, Desk, Officer, RatingReason, Reason, Unit
 from ..periods import Period
 from ..reports.rates import tally
+from ..reports.span import span_rows
 from ..scale import load_scale
 
 # The published cases the board lists, most recently concluded first.
@@ -80,16 +81,17 @@ def build_board(period: Period) -> Board:
 def unit_figures(period: Period, previous: Period) -> list[UnitFigures]:
     """The active units in tree order (siblings by name), each with its subtree's totals in both periods.
 
-    One grouped query over the daily counts of both periods; the sums are
+    One grouped query over the counts of both periods (whole months from the
+    monthly counts, ``reports.span``); the sums are
     carried up the tree here, along each unit's path.
     """
     scale = load_scale()
-    in_period = when((DailyCount.day >= period.start, 1), else_=0)
+    counts = span_rows((previous.start, previous.end), (period.start, period.end))
+    in_period = when((counts.c.day >= period.start, 1), else_=0)
     rows = db.session.execute(
-        select(Desk.unit_id, in_period, DailyCount.score, func.sum(DailyCount.count))
-        .join(Desk, Desk.id == DailyCount.desk_id)
-        .where(DailyCount.day.between(previous.start, period.end))
-        .group_by(Desk.unit_id, in_period, DailyCount.score)
+        select(Desk.unit_id, in_period, counts.c.score, func.sum(counts.c.count))
+        .join(Desk, Desk.id == counts.c.desk_id)
+        .group_by(Desk.unit_id, in_period, counts.c.score)
     ).all()
     units = db.session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.path, Unit.active)).all()
     paths = {unit.id: unit.path for unit in units}

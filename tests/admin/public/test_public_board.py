@@ -181,3 +181,24 @@ def test_public_limit_counts_the_address_nginx_forwards(app, world):
         assert client.get("/cong-khai/tra-cuu", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200
     assert client.get("/cong-khai/tra-cuu", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
     assert client.get("/cong-khai/tra-cuu", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/cong-khai/khong-co", "/cong-khai/tv/x", "/cong-khai/tra-cuu/1"])
+def test_an_unknown_public_address_gets_the_boards_own_page_and_no_cookie(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert "Không có trang này." in text(answer) and "There is no such page." in text(answer)
+    assert "Set-Cookie" not in answer.headers and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_server_error_on_the_board_gets_the_boards_own_page(client, app, monkeypatch):
+    from admin.public import pages
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(pages, "_board", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    answer = client.get("/cong-khai")
+    assert answer.status_code == 500
+    assert "Máy chủ gặp sự cố" in text(answer) and "Set-Cookie" not in answer.headers
