@@ -1,4 +1,8 @@
-"""Tracking codes (mã tra cứu): what a citizen who made a complaint types to follow it.
+"""Tracking codes (mã tra cứu): what a citizen types to follow their complaint.
+
+Every rating has one and the kiosk shows it to every citizen asked for
+reasons (so the desk cannot tell who complained); only a complaint's code
+finds anything on the board.
 
 The code is derived from the rating's UUID, so the kiosk shows it at once,
 offline, and the service finds the same code when the complaint arrives: the
