@@ -623,6 +623,9 @@ def test_browser_the_screen_after_any_score_looks_the_same(browser, kiosk, viewp
         assert page.request.post(f"{kiosk.url}/dev/press/2").ok
         view(page, "thanks")
         assert_code_shown(page, kiosk.last_code(), "https://danhgia.example.gov.vn/cong-khai")
+        # Decoded and laid out before the picture, however busy the machine (a loaded image may not be drawn yet).
+        page.locator("#tracking-qr").evaluate("img => img.decode()")
+        fonts_ready(page)
         # The code and its QR code differ from rating to rating, at random: masked, the rest must not differ.
         closings[score] = page.locator(".view-thanks").screenshot(
             animations="disabled", caret="hide", mask=[page.locator("#tracking-code"), page.locator("#tracking-qr")])

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+
+from admin.periods import quick_periods
 
 from ..reports.official_support import add_official_data
 from .console_support import signed_in, text
@@ -36,7 +39,9 @@ def test_page_offers_units_periods_and_both_downloads(app, data):
     assert "Tải báo cáo (PDF)" in page and "Tải báo cáo (XLSX)" in page
     body = response.get_data(as_text=True)
     assert f"/reports/official.pdf?unit={data.commune_a_id}&amp;period=2026-H1" in body
-    assert 'href="?period=2026-H1' in body or "period=2026-H1&amp;unit=" in body  # the survey chips
+    # The survey chips: this and the last half year, quarter and year, whatever today is.
+    today = datetime.now(app.config["TZ"]).date()
+    assert all(f"period={p.key}&amp;unit={data.commune_a_id}" in body for p in quick_periods(today))
     assert 'aria-current="page"' in body  # the menu entry
 
 
