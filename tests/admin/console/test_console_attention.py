@@ -68,3 +68,23 @@ def test_league_table_pages_through_many_officers(app, world):
     assert page.status_code == 200
     assert signed_in(app, "admin", username="admin3").get("/ranking?page=99999999999999999999").status_code == 200
     assert report_pages.PER_PAGE == 100
+
+
+def test_managers_see_published_outcomes_of_their_units_and_nothing_before(app, world):
+    from ..public.public_support import complaint_case, handle, inspector
+
+    thanh_tra = inspector(app, world.commune_a_id)
+    published, _ = complaint_case(app, world.kiosk_a_id, world.officer_a_id, ["bribe"])
+    handle(app, published, thanh_tra, "published", show_officer=True)
+    concluded, _ = complaint_case(app, world.kiosk_a_id, world.officer_a2_id, ["harassment"])
+    handle(app, concluded, thanh_tra, "concluded")
+    manager = text(signed_in(app, "manager", world.commune_a_id).get("/"))
+    outcomes = manager[manager.index("Kết quả xử lý phản ánh đã công khai"):]
+    assert "20/05/2026, UBND xã Mai Trung — Nguyễn Văn An" in outcomes
+    assert "Vòi vĩnh, đòi tiền ngoài quy định" in outcomes
+    # The concluded case nobody published stays out of sight, and so does every case's page.
+    assert "Trần Thị Bình" not in outcomes and "Gây khó khăn" not in outcomes
+    other = text(signed_in(app, "viewer", world.commune_b_id, username="viewer_b").get("/"))
+    assert "Nguyễn Văn An" not in other[other.index("Kết quả xử lý phản ánh đã công khai"):]
+    # Inspectors have the cases themselves instead.
+    assert "Kết quả xử lý phản ánh đã công khai" not in text(signed_in(app, "inspector", world.commune_a_id, username="tt2").get("/"))
