@@ -20,6 +20,7 @@ from ..cases import ACTION_LABELS, CONCLUSION_LABELS, STATUS_LABELS
 from ..access import INTEGRITY_READERS, check_unit_access, in_visible_units, require_role
 from ..db import db
 from ..models import CASE_ACTIONS, CASE_CONCLUSIONS, Case, CaseRating, Rating, User
+from ..public import forget_pages
 from ..scale import load_reasons, load_scale
 from ..units import subtree_unit_ids_select
 from . import bp, inspectors_may_post
@@ -214,6 +215,7 @@ def case_publish(case_id: int):
     if not saved(form, "publish", "case", case, cases.snapshot,
                  lambda: cases.publish(case, current_user, form.show_officer.data)):
         return _render_case(case, publish_form=form, status=400)
+    forget_pages()
     flash(gettext("Case #%(id)d is published on the public board.", id=case.id), "success")
     return redirect(url_for("console.case_detail", case_id=case.id, _anchor="publication"))
 
@@ -226,5 +228,6 @@ def case_withdraw(case_id: int):
     form = WithdrawForm()
     if not saved(form, "withdraw", "case", case, cases.snapshot, lambda: cases.withdraw(case, current_user)):
         return _render_case(case, publish_form=form, status=400)
+    forget_pages()
     flash(gettext("Case #%(id)d is no longer on the public board.", id=case.id), "success")
     return redirect(url_for("console.case_detail", case_id=case.id, _anchor="publication"))

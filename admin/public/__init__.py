@@ -44,6 +44,16 @@ def state() -> PublicState:
     return current_app.extensions["public_board"]
 
 
+def forget_pages() -> None:
+    """Drop this process's kept pages, after a case was published or withdrawn here.
+
+    The inspector who published sees the board change at once; other
+    processes catch up within ``PUBLIC_CACHE_S``.
+    """
+    state().pages.clear()
+    state().boards.clear()
+
+
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)

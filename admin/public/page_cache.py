@@ -61,6 +61,11 @@ class PageCache:
                 self._entries.popitem(last=False)
             return entry.value
 
+    def clear(self) -> None:
+        """Forget every entry: the next request builds afresh."""
+        with self._build_lock:
+            self._entries.clear()
+
     def _fresh(self, key: Hashable) -> Cached | None:
         entry = self._entries.get(key)
         if entry is None or entry.expires <= self.clock():
