@@ -91,6 +91,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import api, cli, console, errors, health, i18n
     from .console import signin
+    from .url_ids import IdConverter
+
+    # Before any route is added: every <int:…> in a URL is bounded by what an id column holds.
+    app.url_map.converters["int"] = IdConverter
 
     i18n.init_app(app)
     signin.init_app(app)

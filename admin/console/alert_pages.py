@@ -27,7 +27,8 @@ HANDLERS = ("admin", "manager", "inspector")
 STATUS_LABELS = {"open": _l("New"), "acknowledged": _l("Acknowledged"), "closed": _l("Closed")}
 ROLE_LABELS = {"admin": _l("Administrators"), "manager": _l("Unit managers"), "inspector": _l("Inspectors")}
 LIMIT = 200
-MAX_ID = 2**62
+# Alert ids are bigint: the routes accept more than other ids (admin/url_ids.py).
+ALERT_ID = f"<int(max={2**62}):alert_id>"
 
 
 class AlertFilter(QueryForm):
@@ -47,7 +48,7 @@ class CloseForm(Form):
 
 
 def visible_alert_or_404(alert_id: int) -> WatchAlert:
-    alert = db.session.get(WatchAlert, alert_id) if alert_id <= MAX_ID else None
+    alert = db.session.get(WatchAlert, alert_id)
     if alert is None or db.session.scalar(
         watch.visible_alerts(current_user, select(WatchAlert.id).where(WatchAlert.id == alert.id))
     ) is None:
@@ -80,7 +81,7 @@ def alerts_list():
     )
 
 
-@bp.get("/alerts/<int:alert_id>")
+@bp.get(f"/alerts/{ALERT_ID}")
 @require_role(*HANDLERS)
 def alert_detail(alert_id: int):
     return _render_alert(visible_alert_or_404(alert_id))
@@ -106,14 +107,14 @@ def _handle(alert_id: int, form_class, form_name: str, action: str, change, done
     return redirect(url_for("console.alert_detail", alert_id=alert.id))
 
 
-@bp.post("/alerts/<int:alert_id>/acknowledge")
+@bp.post(f"/alerts/{ALERT_ID}/acknowledge")
 @require_role(*HANDLERS)
 @inspectors_may_post
 def alert_acknowledge(alert_id: int):
     return _handle(alert_id, AckForm, "ack_form", "acknowledge", watch.acknowledge, gettext("Alert acknowledged."))
 
 
-@bp.post("/alerts/<int:alert_id>/close")
+@bp.post(f"/alerts/{ALERT_ID}/close")
 @require_role(*HANDLERS)
 @inspectors_may_post
 def alert_close(alert_id: int):

@@ -28,7 +28,6 @@ from .changes import saved
 from .forms import Form, select_choices
 from .period_form import UnitFilterForm
 
-MAX_ID = 2**31 - 1
 # Cases per page of the list, newest complaint first; older ones by narrowing the filter.
 LIMIT = 200
 
@@ -77,8 +76,7 @@ def open_case_count(user: User) -> int:
 
 
 def visible_case_or_404(case_id: int) -> Case:
-    # An id past the column's range names nothing (PostgreSQL would refuse to compare it).
-    case = db.session.get(Case, case_id) if case_id <= MAX_ID else None
+    case = db.session.get(Case, case_id)
     if case is None:
         abort(404)
     check_unit_access(current_user, case.unit_id)
