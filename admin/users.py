@@ -25,6 +25,17 @@ USERNAME_MAX = 80
 # Letters without accents, digits and . _ @ -: a name typed the same on every keyboard.
 USERNAME = re.compile(r"[A-Za-z0-9._@-]+")
 PASSWORD_MIN = 10
+# "aaaaaaaaaa" and "1212121212" are ten characters long and guessed at once.
+PASSWORD_MIN_DISTINCT = 5
+# The commonest passwords of the allowed length (as lists of leaked passwords rank them,
+# and their Vietnamese counterparts), compared without case.
+COMMON_PASSWORDS = frozenset({
+    "1234567890", "0123456789", "0987654321", "12345678910", "123456789a", "1234567890a", "a123456789",
+    "qwertyuiop", "asdfghjkl;", "1qaz2wsx3edc", "qwerty12345", "qwerty123456",
+    "password123", "password1234", "passw0rd123", "iloveyou123", "abcd123456", "abc1234567",
+    "matkhau123", "matkhau1234", "matkhau12345", "admin12345", "admin123456", "administrator",
+    "anhyeuem123", "hailong2026", "hailong123456",
+})
 PASSWORD_MAX = 200
 EMAIL_MAX = 254
 # One @, no spaces, a dot in the domain: enough to catch a typo. Line breaks are
@@ -51,13 +62,26 @@ def check_username(username: str) -> None:
         raise UserRefused("username", _l("Use letters without accents, digits, and . _ @ - only."))
 
 
-def check_password(password: str) -> None:
-    """Refuse a password that is too short or too long (``UserRefused`` on ``password``)."""
+def check_password(password: str, username: str = "") -> None:
+    """Refuse a password that is too short or too long, or easy to guess (``UserRefused`` on ``password``).
+
+    Easy to guess: fewer than ``PASSWORD_MIN_DISTINCT`` different characters
+    ("aaaaaaaaaa", "abababababab"), one of the commonest passwords, or one
+    that holds the account's own name.
+    """
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise UserRefused(
             "password",
             _l("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX),
         )
+    folded = password.casefold()
+    if len(set(folded)) < PASSWORD_MIN_DISTINCT:
+        raise UserRefused("password", _l("A password needs at least %(n)d different characters.", n=PASSWORD_MIN_DISTINCT))
+    if folded in COMMON_PASSWORDS:
+        raise UserRefused("password", _l("This password is among the first any attacker tries."))
+    name = username.strip().casefold()
+    if len(name) >= 3 and name in folded:
+        raise UserRefused("password", _l("A password must not contain the user name."))
 
 
 def clean_email(email: str | None) -> str | None:
@@ -95,7 +119,7 @@ def create_user(
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UserRefused("username", _l("This user name is taken."))
     check_role(role, unit_id)
-    check_password(password)
+    check_password(password, username)
     user = User(
         username=username, password_hash=hash_password(password), role=role, unit_id=unit_id, active=True,
         email=clean_email(email),

@@ -35,7 +35,7 @@ def password_fields():
     """A new password and its confirmation, for creating an account and for a reset."""
     password = PasswordField(
         _l("Password"),
-        validators=[rule_validator(check_password)],
+        validators=[validate_password],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -65,6 +65,12 @@ def rule_validator(check):
             raise ValidationError(str(refused.message)) from None
 
     return validate
+
+
+def validate_password(form, field):
+    """``users.check_password`` with the account's name: the form's own field, or ``form.for_username`` on a reset."""
+    username = form.username.data if "username" in form else getattr(form, "for_username", "")
+    rule_validator(lambda password: check_password(password, username or ""))(form, field)
 
 
 def password_snapshot(user: User) -> dict:
@@ -165,6 +171,7 @@ def user_password(user_id: int):
     """Give the account a new password; this also lifts a sign-in lock on its name."""
     user = db.get_or_404(User, user_id)
     form = PasswordForm()
+    form.for_username = user.username
     if not form.validate_on_submit():
         return render_user(user, form)
     with audited("reset_password", "user", user, password_snapshot):

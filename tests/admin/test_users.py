@@ -88,3 +88,23 @@ def test_create_user_name_saved_meanwhile_is_refused_not_an_integrity_error(ctx,
 class _NoRow:
     def first(self):
         return None
+
+
+@pytest.mark.parametrize("username, password, why", [
+    ("canbo1", "aaaaaaaaaa", "ít nhất 5 ký tự khác nhau"),
+    ("canbo1", "abababababab", "ít nhất 5 ký tự khác nhau"),
+    ("canbo1", "1212121212", "ít nhất 5 ký tự khác nhau"),
+    ("canbo1", "1234567890", "kẻ tấn công thử đầu tiên"),
+    ("canbo1", "MatKhau123", "kẻ tấn công thử đầu tiên"),
+    ("nguyenvana", "nguyenvana2026", "không được chứa tên đăng nhập"),
+    ("nguyenvana", "2026-NguyenVanA!", "không được chứa tên đăng nhập"),
+])
+def test_create_user_refuses_passwords_easy_to_guess(ctx, username, password, why):
+    from flask_babel import force_locale
+
+    with pytest.raises(UserRefused) as refused:
+        create_user(username, password, "viewer", None)
+    assert refused.value.field == "password"
+    with force_locale("vi"):
+        assert why in str(refused.value.message)
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.username == username)) == 0

@@ -1,6 +1,7 @@
 """What each role may see and do across the console: unit scope, integrity reasons, read-only roles."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -168,9 +169,9 @@ def post_urls(app, world, except_endpoints: frozenset[str] = frozenset()) -> lis
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("console.") and "POST" in rule.methods and rule.endpoint not in except_endpoints:
-            url = rule.rule
-            for name, value in ids.items():
-                url = url.replace(f"<int:{name}>", str(value))
+            # <int:name> or <int(max=…):name>, each by its name's id.
+            url = re.sub(r"<int(?:\([^)]*\))?:(\w+)>", lambda part: str(ids[part.group(1)]), rule.rule)
+            assert "<" not in url, url
             urls.append(url)
     return urls
 

@@ -134,3 +134,23 @@ def test_admin_sets_and_clears_the_alert_address_of_an_account(app, world):
     assert submit(client, page, f"{page}/email", {"email": ""}).status_code == 302
     with app.app_context():
         assert db.session.get(User, inspector).email is None
+
+
+@pytest.mark.parametrize("password, why", [
+    ("zzzzzzzzzzzz", "Mật khẩu cần ít nhất 5 ký tự khác nhau."),
+    ("Canbo.Moi.2027", "Mật khẩu không được chứa tên đăng nhập."),
+    ("qwertyuiop", "Mật khẩu này nằm trong số những mật khẩu kẻ tấn công thử đầu tiên."),
+])
+def test_reset_refuses_a_password_easy_to_guess(app, admin_client, password, why):
+    user_id = add_user(app, "canbo", "viewer")
+    with app.app_context():
+        before = db.session.get(User, user_id).password_hash
+    response = submit(admin_client, f"/users/{user_id}", f"/users/{user_id}/password",
+                      {"password": password, "confirm": password})
+    assert why in text(response)
+    with app.app_context():
+        assert db.session.get(User, user_id).password_hash == before
+    # The new-account form refuses the same.
+    refused = submit(admin_client, "/users/new", "/users/new",
+                     {"username": "canbo2", "password": "aaaaabbbbb", "confirm": "aaaaabbbbb", "role": "viewer"})
+    assert "Mật khẩu cần ít nhất 5 ký tự khác nhau." in text(refused)
