@@ -711,3 +711,24 @@ def test_browser_short_comment_typed_in_vietnamese(browser, kiosk, viewport):
     assert item["comment"] == "chậm quá"
     assert page.errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
+def test_browser_the_widest_code_fits(browser, kiosk, viewport):
+    """Codes are random: the widest letters ("WWWWW-WWWWW", a quarter wider than digits) fit whole, at one size for all."""
+    config = central_config(cooldown_s=0, thanks_s=0.5, reasons_timeout_s=600)
+    config["public_board_url"] = "https://danhgia.example.gov.vn/cong-khai"
+    kiosk.service.apply_config(config)
+    page = open_page(browser, kiosk.url, viewport)
+    view(page, "idle")
+    page.locator('[data-score="1"]').tap()
+    page.locator('[data-action="send-reasons"]').tap()
+    view(page, "thanks")
+    code = page.locator("#tracking-code")
+    sizes = set()
+    for text in ("WWWWW-WWWWW", "MMMMM-MMMMM", "QQQQQ-JJJJJ", "11111-11111"):
+        code.evaluate("(el, text) => { el.textContent = text; }", text)
+        assert code.evaluate(SHOWN_WHOLE), (viewport, text)
+        sizes.add(code.evaluate("el => getComputedStyle(el).fontSize"))
+    assert len(sizes) == 1
+    page.context.close()
