@@ -24,14 +24,12 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from report import build_province  # bench/report.py: the same province (it puts the project on sys.path)
+from report import bench_app, build_province  # bench/report.py: the same province (it puts the project on sys.path)
 
 
 OFFICERS, COMMUNES, DISTRICTS = 2_000, 100, 10
@@ -109,7 +107,6 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: a new SQLite file")
     args = parser.parse_args()
 
-    from admin import create_app
     from admin.db import db
     from admin.models import Desk, Kiosk, Officer, Unit
     from admin.periods import parse_period
@@ -119,58 +116,40 @@ def main() -> None:
     from admin.reports.official_xlsx import report_xlsx
     from admin.scale import ensure_default_reasons
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/official.db"
-        schema = None
-        if url.startswith("postgresql"):
-            schema = f"hl_bench_{uuid.uuid4().hex[:8]}"
-            admin_engine = create_engine(url)
-            with admin_engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-        try:
-            with app.app_context():
-                db.create_all()
-                ensure_default_reasons()
-                build_province(db, Unit, Desk, Officer, Kiosk)
-                districts(db, Unit)
-                t = time.perf_counter()
-                counts, reasons = count_rows(args.ratings, random.Random(20261203))
-                load(db.engine, counts, reasons)
-                # The monthly counts ingestion would have kept beside the daily ones.
-                rebuild_monthly_counts()
-                if schema:
-                    # Only this schema's tables: a bare ANALYZE waits on every other schema's locks.
-                    db.session.execute(text("ANALYZE units, desks, officers, daily_counts, monthly_counts, daily_reason_counts"))
-                    db.session.commit()
-                ratings = sum(row[4] for row in counts)
-                print(f"database: {db.engine.dialect.name}; {ratings:,} ratings as {len(counts):,} daily counts "
-                      f"and {len(reasons):,} reason counts, loaded in {time.perf_counter() - t:.1f} s")
-                period = parse_period("2026-H1")
-
-                def province_xlsx() -> bytes:
-                    return report_xlsx(official_report(1, period, date(2026, 7, 15), include_integrity=True))
-
-                def district_pdf() -> bytes:
-                    return report_pdf(official_report(200, period, date(2026, 7, 15), include_integrity=True))
-
-                for name, fn, target, officers in (("province XLSX", province_xlsx, 3.0, OFFICERS),
-                                                   ("district PDF", district_pdf, 5.0, OFFICERS // DISTRICTS)):
-                    seconds, body = timed(fn)
-                    pages = body.count(b"/Type /Page\n") if body.startswith(b"%PDF") else None
-                    size = f"{len(body) / 1024:,.0f} KiB" + (f", {pages} pages" if pages else "")
-                    print(f"{name} ({officers:,} officers, {size}): {seconds:.2f} s  "
-                          f"(target <= {target:.0f} s: {'met' if seconds <= target else 'NOT met'})")
-                db.session.remove()
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with bench_app(args.database_url, "official") as (app, schema):
+        with app.app_context():
+            db.create_all()
+            ensure_default_reasons()
+            build_province(db, Unit, Desk, Officer, Kiosk)
+            districts(db, Unit)
+            t = time.perf_counter()
+            counts, reasons = count_rows(args.ratings, random.Random(20261203))
+            load(db.engine, counts, reasons)
+            # The monthly counts ingestion would have kept beside the daily ones.
+            rebuild_monthly_counts()
             if schema:
-                with admin_engine.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin_engine.dispose()
+                # Only this schema's tables: a bare ANALYZE waits on every other schema's locks.
+                db.session.execute(text("ANALYZE units, desks, officers, daily_counts, monthly_counts, daily_reason_counts"))
+                db.session.commit()
+            ratings = sum(row[4] for row in counts)
+            print(f"database: {db.engine.dialect.name}; {ratings:,} ratings as {len(counts):,} daily counts "
+                  f"and {len(reasons):,} reason counts, loaded in {time.perf_counter() - t:.1f} s")
+            period = parse_period("2026-H1")
 
+            def province_xlsx() -> bytes:
+                return report_xlsx(official_report(1, period, date(2026, 7, 15), include_integrity=True))
+
+            def district_pdf() -> bytes:
+                return report_pdf(official_report(200, period, date(2026, 7, 15), include_integrity=True))
+
+            for name, fn, target, officers in (("province XLSX", province_xlsx, 3.0, OFFICERS),
+                                               ("district PDF", district_pdf, 5.0, OFFICERS // DISTRICTS)):
+                seconds, body = timed(fn)
+                pages = body.count(b"/Type /Page\n") if body.startswith(b"%PDF") else None
+                size = f"{len(body) / 1024:,.0f} KiB" + (f", {pages} pages" if pages else "")
+                print(f"{name} ({officers:,} officers, {size}): {seconds:.2f} s  "
+                      f"(target <= {target:.0f} s: {'met' if seconds <= target else 'NOT met'})")
+            db.session.remove()
 
 if __name__ == "__main__":
     main()

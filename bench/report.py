@@ -20,6 +20,7 @@ benchmark works in a schema of its own and drops it afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import sys
@@ -147,8 +148,6 @@ def measure(app, db) -> dict[str, float]:
     from admin.reports import officer_table, scorecard
 
     with app.app_context():
-        rows = officer_table.officer_report(START, END)
-        assert len(rows) == OFFICERS
         figures = {
             "report": timed(lambda: officer_table.officer_report(START, END)),
             "scorecard": timed(lambda: scorecard.scorecard(1, START, END, include_integrity=True)),
@@ -161,56 +160,65 @@ def measure(app, db) -> dict[str, float]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ratings", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default="", help="default: a new SQLite file")
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def bench_app(database_url: str, name: str, **config):
+    """An app on a new SQLite file, or on PostgreSQL in a schema of its own dropped afterwards: (app, schema or None)."""
     from admin import create_app
     from admin.db import db
-    from admin.models import Desk, Kiosk, Officer, Unit
-    from admin.reports.daily_counts import rebuild_daily_counts
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/report.db"
-        schema = None
+        url = database_url or f"sqlite:///{tmp}/{name}.db"
+        schema = admin_engine = None
         if url.startswith("postgresql"):
             schema = f"hl_bench_{uuid.uuid4().hex[:8]}"
             admin_engine = create_engine(url)
             with admin_engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", **config})
         try:
-            with app.app_context():
-                db.create_all()
-                build_province(db, Unit, Desk, Officer, Kiosk)
-                engine = db.engine
-            rng = random.Random(20261127)
-            results = []
-            loaded = 0
-            for n in (args.ratings // 10, args.ratings):
-                t = time.perf_counter()
-                load_ratings(engine, n, loaded, rng)
-                loaded = n
-                with app.app_context():
-                    rebuild_daily_counts()
-                    if schema:
-                        db.session.execute(text("ANALYZE ratings, daily_counts, officers, desks, units"))
-                        db.session.commit()
-                load_s = time.perf_counter() - t
-                figures = measure(app, db)
-                results.append((n, figures))
-                print(f"N = {n:>11,}  loaded in {load_s:6.1f} s   six months, {OFFICERS:,} officers: "
-                      + "   ".join(f"{LABELS[k]} {v * 1000:7.1f} ms" for k, v in figures.items()), flush=True)
+            yield app, schema
         finally:
             with app.app_context():
                 db.engine.dispose()
-            if schema:
+            if admin_engine is not None:
                 with admin_engine.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin_engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="", help="default: a new SQLite file")
+    args = parser.parse_args()
+
+    from admin.db import db
+    from admin.models import Desk, Kiosk, Officer, Unit
+    from admin.reports.daily_counts import rebuild_daily_counts
+
+    with bench_app(args.database_url, "report", WTF_CSRF_ENABLED=False) as (app, schema):
+        with app.app_context():
+            db.create_all()
+            build_province(db, Unit, Desk, Officer, Kiosk)
+            engine = db.engine
+        rng = random.Random(20261127)
+        results = []
+        loaded = 0
+        for n in (args.ratings // 10, args.ratings):
+            t = time.perf_counter()
+            load_ratings(engine, n, loaded, rng)
+            loaded = n
+            with app.app_context():
+                rebuild_daily_counts()
+                if schema:
+                    db.session.execute(text("ANALYZE ratings, daily_counts, officers, desks, units"))
+                    db.session.commit()
+            load_s = time.perf_counter() - t
+            figures = measure(app, db)
+            results.append((n, figures))
+            print(f"N = {n:>11,}  loaded in {load_s:6.1f} s   six months, {OFFICERS:,} officers: "
+                  + "   ".join(f"{LABELS[k]} {v * 1000:7.1f} ms" for k, v in figures.items()), flush=True)
     (n1, small), (n2, large) = results
     print(f"database: {engine.dialect.name}; growth for {n2 // n1}x the ratings: "
           + ", ".join(f"{LABELS[k]} {large[k] / small[k]:.2f}x" for k in large) + f" (linear would be {n2 / n1:.0f}x)")

@@ -6,12 +6,15 @@ person would read.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import re
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from admin.db import db
 from admin.models import Kiosk, Rating, User
@@ -101,3 +104,16 @@ def signed_in(app, role: str, unit_id: int | None = None, username: str | None =
     client = app.test_client()
     assert login(client, username).status_code == 302
     return client
+
+
+@contextlib.contextmanager
+def serving(app):
+    """``app`` served over real HTTP on 127.0.0.1, for a browser: its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

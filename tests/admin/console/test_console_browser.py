@@ -4,12 +4,9 @@ Skipped where Chromium is not installed (``make chromium`` installs Debian's).
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from .console_support import PASSWORD, add_ratings, add_user
+from .console_support import PASSWORD, add_ratings, add_user, serving
 
 pytestmark = pytest.mark.browser
 
@@ -20,12 +17,8 @@ TOUCH = 44
 
 @pytest.fixture
 def console_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

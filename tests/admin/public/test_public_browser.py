@@ -6,13 +6,10 @@ test's tmp_path for a person to look at. Skipped where Chromium is missing.
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from .public_support import IN_PERIOD, IN_PREVIOUS, PERIOD, complaint_case, handle, inspector
-from ..console.console_support import add_ratings
+from ..console.console_support import add_ratings, serving
 
 pytestmark = pytest.mark.browser
 
@@ -45,12 +42,8 @@ def board_url(app, world):
     for officer, reasons, named in ((world.officer_a_id, ["bribe"], True), (world.officer_a2_id, ["harassment", "bribe"], False)):
         case_id, _ = complaint_case(app, world.kiosk_a_id, officer, reasons)
         handle(app, case_id, by, "published", show_officer=named)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 def open_page(browser, viewport, url, **options):
