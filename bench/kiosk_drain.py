@@ -33,7 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kiosk-drain-") as tmp:
         central = CentralProcess(Path(tmp) / "central")
-        central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True)
+        # Reasons only after a 1: with them after every score, the next button press would answer them.
+        central.setup(cooldown_s=0, thanks_s=0, accept_without_officer=True, reasons_after_every_score=False)
         central.start()
         try:
             service = KioskService.open(Path(tmp) / "kiosk")
