@@ -3,6 +3,7 @@
 # table by table with pg_restore) to /var/backups/hailong/hailong-YYYYmmdd-HHMMSS.dump,
 # then remove dumps older than the retention. Run nightly by hailong-admin-backup.timer;
 # by hand: sudo deploy/backup-admin.sh [--db hailong] [--dir DIR] [--keep-days 14]
+# The timer's unit runs it as the postgres user; by hand as root, pg_dump runs as postgres.
 # Copy the folder to another machine too: a backup on the same disk dies with it.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,11 +23,16 @@ while [ $# -gt 0 ]; do
 done
 case $keep_days in ''|*[!0-9]*) die "--keep-days phải là số. / --keep-days must be a number." ;; esac
 
+# pg_dump as postgres (peer authentication): as root by hand, through runuser.
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
 mkdir -p "$dir"
 chmod 0700 "$dir"
 file="$dir/$db-$(date +%Y%m%d-%H%M%S).dump"
 # Written under another name first: a dump cut short never looks like a good one.
-runuser -u postgres -- pg_dump --format=custom "$db" >"$file.part" ||
+as_postgres pg_dump --format=custom "$db" >"$file.part" ||
   { rm -f "$file.part"; die "pg_dump thất bại. / pg_dump failed."; }
 pg_restore --list "$file.part" >/dev/null || { rm -f "$file.part"; die "Bản sao lưu hỏng. / The dump is unreadable."; }
 chmod 0600 "$file.part"

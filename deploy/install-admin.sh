@@ -113,7 +113,14 @@ systemctl enable hailong-admin.target
 for port in $ports; do
   systemctl enable "hailong-admin@$port.service"
 done
-case $database_url in postgresql*) systemctl enable hailong-admin-backup.timer ;; esac
+# The nightly backup dumps a PostgreSQL on this machine, as its postgres user, into a
+# folder of that user's: the only place its unit may write.
+case $database_url in postgresql*)
+  if getent passwd postgres >/dev/null; then
+    put_dir 0700 postgres:postgres /var/backups/hailong
+    systemctl enable hailong-admin-backup.timer
+  fi ;;
+esac
 
 say "== nginx"
 if [ -n "$tls_cert" ]; then

@@ -26,7 +26,8 @@ SYSTEM_UNITS = ["hailong-kiosk.service", "hailong-admin@5001.service", "hailong-
                 "hailong-admin-backup.service", "hailong-admin-backup.timer"]
 USER_UNITS = ["hailong-kiosk-browser.service"]
 # Highest exposure allowed by `systemd-analyze security --offline=true` (issue 4).
-EXPOSURE_LIMITS = {"hailong-admin@5001.service": 2.5, "hailong-kiosk.service": 5.0}
+# The backup runs as the postgres user with the central service's hardening (issue 12: it was 9.6).
+EXPOSURE_LIMITS = {"hailong-admin@5001.service": 2.5, "hailong-kiosk.service": 5.0, "hailong-admin-backup.service": 1.0}
 
 
 def render(dest: Path) -> Path:
