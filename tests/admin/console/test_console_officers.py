@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash
 from admin.db import db
 from admin.models import AuditEntry, Officer, OfficerPhoto
 
+from ..photo_support import png_chunks, png_claiming, swapped_primaries_profile
 from .console_support import signed_in, submit, text
 
 
@@ -148,6 +149,26 @@ def test_photo_upload_rejects_oversize_file(app, world, manager):
     assert "Ảnh lớn hơn" in text(response)
     with app.app_context():
         assert db.session.get(OfficerPhoto, world.officer_a_id) is None
+
+
+def test_photo_upload_past_the_pixel_limit_refused_beside_the_field(app, world, manager):
+    # 40 megapixels announced by a 100-byte PNG: refused from its header, before any decoding.
+    response = upload(manager, world.officer_a_id, png_claiming(7700, 5190), "anh.png")
+    assert response.status_code == 200
+    assert "Ảnh có hơn 16 megapixel, nhiều hơn hẳn mức ảnh tại quầy cần; hãy gửi ảnh nhỏ hơn." in text(response)
+    with app.app_context():
+        assert db.session.get(OfficerPhoto, world.officer_a_id) is None
+    assert audit_entries(app, "officer", "photo") == []
+
+
+def test_photo_upload_with_a_colour_profile_stored_in_srgb_without_it(app, world, manager):
+    out = BytesIO()
+    Image.new("RGB", (64, 80), (255, 0, 0)).save(out, "PNG", icc_profile=swapped_primaries_profile())
+    assert upload(manager, world.officer_a_id, out.getvalue(), "anh.png").status_code == 302
+    served = manager.get(f"/officers/{world.officer_a_id}/photo").data
+    assert b"iCCP" not in png_chunks(served)
+    red, green, blue = Image.open(BytesIO(served)).convert("RGB").getpixel((32, 40))
+    assert green > 230 and red < 30 and blue < 30
 
 
 def test_photo_upload_without_file(app, world, manager):
