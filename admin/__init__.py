@@ -35,9 +35,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         CLOCK_TOLERANCE_S=600,
         # A kiosk not heard from for this long is shown offline.
         KIOSK_OFFLINE_AFTER_S=300,
+        # Sign-in throttling (console/login_throttle.py): five wrong passwords lock an
+        # account from one address (or one trusted browser); an address trying many
+        # names, or an account guessed at from many addresses, locks higher up.
         LOGIN_MAX_FAILURES=5,
+        LOGIN_ADDRESS_MAX_FAILURES=20,
+        LOGIN_ACCOUNT_MAX_FAILURES=20,
         LOGIN_WINDOW_S=900,
         LOGIN_LOCK_S=900,
+        # A console session ends after 30 minutes unused, and after 12 hours (a working day) in any case.
+        SESSION_IDLE_S=1800,
+        SESSION_MAX_S=43200,
         SESSION_COOKIE_SECURE=os.environ.get("ADMIN_INSECURE_COOKIES") != "1",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

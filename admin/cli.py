@@ -28,9 +28,10 @@ from . import MIGRATIONS_DIR
 from .alerts import ALERT_SETTINGS
 from .alerts.worker import run_pass
 from .audit import record
+from .console import login_throttle
 from .db import db, write_transaction
 from .kiosks import register_kiosk
-from .models import ROLES, Desk, Unit
+from .models import ROLES, Desk, Unit, User
 from .reports.daily_counts import rebuild_daily_counts
 from .periods import parse_period
 from .reports.officer_table import officer_report, report_csv, report_json
@@ -317,6 +318,24 @@ def send_alerts() -> None:
         sys.exit(1)
 
 
+@click.command("unlock-user")
+@with_appcontext
+@click.argument("name")
+def unlock_user_command(name: str) -> None:
+    """Mở lại đăng nhập cho một tài khoản / Lift every sign-in pause on an account and forget its failures."""
+    user = db.session.execute(select(User).where(User.username == name.strip())).scalar_one_or_none()
+    if user is None:
+        fail(f"Không có tài khoản {name!r}. / There is no account {name!r}.")
+    cleared = login_throttle.unlock(user.id, user.username, actor="cli")
+    db.session.commit()
+    if cleared:
+        click.echo(f"Đã mở lại đăng nhập cho {user.username} (xoá {cleared} bộ đếm). "
+                   f"/ Sign-in unlocked for {user.username} ({cleared} counters cleared).")
+    else:
+        click.echo(f"{user.username} không có lần đăng nhập sai nào để xoá; không thay đổi gì. "
+                   f"/ {user.username} had no failed sign-ins to clear; nothing changed.")
+
+
 @click.command("rebuild-counts")
 @with_appcontext
 def rebuild_counts() -> None:
@@ -329,6 +348,6 @@ def init_app(app: Flask) -> None:
     """Register the operator commands on ``app``."""
     for command in (
         init_db, create_user_command, register_kiosk_command, seed_demo_command, report, kiosk_settings,
-        alert_settings, watch_settings, send_alerts, rebuild_counts, official_report_command,
+        alert_settings, watch_settings, send_alerts, rebuild_counts, official_report_command, unlock_user_command,
     ):
         app.cli.add_command(command)

@@ -350,11 +350,7 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        """The id kept in the session: the user's id and a fingerprint of the password hash.
-
-        A new password changes the fingerprint, so every session opened with
-        the old one is signed out at its next request.
-        """
+        """Flask-Login's id for the user; the session itself keeps a sign-in token (``sign_in_sessions``)."""
         return f"{self.id}:{self.session_fingerprint()}"
 
     def session_fingerprint(self) -> str:
@@ -374,6 +370,27 @@ class LoginFailure(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInSession(db.Model):
+    """One console sign-in, from the password to sign-out, idleness or an administrator's reset.
+
+    The browser's session cookie holds a random token; only its SHA-256 is
+    kept here, so a copy of the table signs nobody in. Ending the row ends the
+    session for every copy of the cookie, which a signed cookie alone cannot.
+    """
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Shown to the user in their list of sessions, to tell one browser from another.
+    address: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditEntry(db.Model):

@@ -1,56 +1,100 @@
-"""Sign-in throttling: too many failures for a user name or an address locks it for a while.
+"""Sign-in throttling that slows password guessing without letting an attacker lock a real user out.
+
+OWASP's advice ("Slow down online guessing attacks with device cookies"):
+a lock on a whole account is a denial of service anyone can aim, so failures
+are counted per thing the attacker cannot move the owner onto:
+
+- ``user:NAME|addr:ADDRESS``, the account from one address, locks at
+  ``LOGIN_MAX_FAILURES``: five wrong passwords lock that pair, and the owner
+  signs in from their own address;
+- ``addr:ADDRESS`` locks one address trying many names
+  (``LOGIN_ADDRESS_MAX_FAILURES``);
+- ``user:NAME``, the account from every browser it never signed in from,
+  locks at ``LOGIN_ACCOUNT_MAX_FAILURES``, which bounds a botnet's guesses
+  per window however many addresses it has;
+- ``user:NAME|device:NONCE``, a browser holding the account's device cookie
+  (``device_cookies``), counts on its own and ignores the three locks above,
+  so the owner's usual browser gets in during any attack on the account.
+
+Every lock ends after ``LOGIN_LOCK_S``, is written to the audit log, and an
+administrator can lift an account's locks at once (``unlock``).
 
 The counters live in the ``login_failures`` table, not in memory, so every
 copy of the service behind the load balancer counts the same failures.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..db import db, utcnow, write_transaction
 from ..models import LoginFailure
 
+KEY_MAX = 200
+# The audit log's actor for what the service does by itself.
+SYSTEM_ACTOR = "system"
 
-def user_key(username: str) -> str:
+
+def fold(username: str) -> str:
     # Case-folded, so "Admin" and "admin" share one counter.
-    return f"user:{username.strip().casefold()}"[:200]
+    return username.strip().casefold()
+
+
+def account_key(username: str) -> str:
+    return f"user:{fold(username)}"[:KEY_MAX]
+
+
+def pair_key(username: str, address: str | None) -> str:
+    return f"{account_key(username)}|addr:{address or 'unknown'}"[:KEY_MAX]
+
+
+def device_key(username: str, nonce: str) -> str:
+    return f"{account_key(username)}|device:{nonce}"[:KEY_MAX]
 
 
 def address_key(address: str | None) -> str:
-    return f"addr:{address or 'unknown'}"[:200]
+    return f"addr:{address or 'unknown'}"[:KEY_MAX]
 
 
-def take_attempt(
-    keys: Iterable[str], max_failures: int, window_s: int, lock_s: int, now: datetime | None = None
-) -> int | None:
-    """Count a sign-in attempt against each key before its password is checked, and commit.
+@dataclass(frozen=True)
+class Limit:
+    """A counter, the failures that lock it, and what its lock's audit entry says (no secret, no typed name)."""
 
-    Returns None when a key is locked (the password must not be checked), else
-    the attempt's number within the window; the ``max_failures``-th attempt
-    locks the keys until it succeeds. Counting before checking means guesses
-    sent in parallel are all counted: no more than ``max_failures`` passwords
-    are ever tried per window. Two copies of the service may create the same
-    counter at once: the loser of that race retries once, and finds the row.
+    key: str
+    max_failures: int
+    about: dict = field(default_factory=dict)
+
+
+def take_attempt(limits: Sequence[Limit], window_s: int, lock_s: int, now: datetime | None = None) -> bool | None:
+    """Count a sign-in attempt against each limit before its password is checked, and commit.
+
+    Returns None when a counter is locked (the password must not be checked),
+    else whether this attempt locked one (a failure then shows the locked
+    message). Counting before checking means guesses sent in parallel are
+    all counted: no more passwords are tried than a limit allows. Two copies
+    of the service may create the same counter at once: the loser of that
+    race retries once, and finds the row.
     """
-    keys = list(keys)
     now = now or utcnow()
     window, lock = timedelta(seconds=window_s), timedelta(seconds=lock_s)
     try:
-        number = _count(keys, max_failures, window, lock, now)
+        outcome = _count(limits, window, lock, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        number = _count(keys, max_failures, window, lock, now)
+        outcome = _count(limits, window, lock, now)
         db.session.commit()
-    return number
+    return outcome
 
 
-def _count(keys: list[str], max_failures: int, window: timedelta, lock: timedelta, now: datetime) -> int | None:
+def _count(limits: Sequence[Limit], window: timedelta, lock: timedelta, now: datetime) -> bool | None:
     write_transaction()
+    keys = [limit.key for limit in limits]
     # Forget counters nobody has failed against lately, so the table stays small.
     db.session.execute(
         delete(LoginFailure).where(
@@ -60,39 +104,114 @@ def _count(keys: list[str], max_failures: int, window: timedelta, lock: timedelt
         )
     )
     rows = []
-    for key in keys:
-        row = db.session.get(LoginFailure, key, with_for_update=True)
+    for limit in limits:
+        row = db.session.get(LoginFailure, limit.key, with_for_update=True)
         if row is None:
-            row = LoginFailure(key=key, failures=0, first_at=now)
+            row = LoginFailure(key=limit.key, failures=0, first_at=now)
             db.session.add(row)
         elif row.locked_until is not None and row.locked_until > now:
             return None
         elif row.first_at < now - window or row.locked_until is not None:
             row.failures, row.first_at, row.locked_until = 0, now, None
         rows.append(row)
-    for row in rows:
+    locked_now = False
+    for limit, row in zip(limits, rows):
         row.failures += 1
-        if row.failures >= max_failures:
+        if row.failures == limit.max_failures:
             row.locked_until = now + lock
+            locked_now = True
+            audit.record("lock_sign_in", "sign_in", None, None,
+                         {**limit.about, "failures": row.failures, "until": row.locked_until.isoformat()},
+                         actor=SYSTEM_ACTOR)
     db.session.flush()
-    return max(row.failures for row in rows)
+    return locked_now
 
 
-def succeeded(user: str, address: str, max_failures: int) -> None:
-    """After a successful sign-in: forget the user's failures, and do not count the attempt against the address.
+def succeeded(forget: Sequence[str], uncount: Sequence[Limit]) -> None:
+    """After a successful sign-in: forget the counters in ``forget``, and take the attempt back from ``uncount``.
 
-    The address is often an office's shared one, so its successes must not
-    lock out colleagues. The caller commits.
+    The account's counter for new browsers and the address's are shared with
+    others (an office's one address; an attacker guessing meanwhile), so a
+    success only takes its own attempt back rather than wiping what others
+    did. The caller commits.
     """
     write_transaction()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == user))
-    row = db.session.get(LoginFailure, address, with_for_update=True)
-    if row is not None:
-        row.failures = max(row.failures - 1, 0)
-        if row.failures < max_failures:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(forget)))
+    for limit in uncount:
+        row = db.session.get(LoginFailure, limit.key, with_for_update=True)
+        if row is None:
+            continue
+        row.failures -= 1
+        if row.failures <= 0:
+            db.session.delete(row)
+        elif row.failures < limit.max_failures:
             row.locked_until = None
 
 
-def clear(key: str) -> None:
-    """Forget the failures counted against ``key`` (an administrator reset the password)."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+@dataclass(frozen=True)
+class Counter:
+    """One of an account's counters, as an administrator sees it."""
+
+    kind: str  # "account" (new browsers), "address" (from one address) or "device" (one trusted browser)
+    address: str | None
+    failures: int
+    locked_until: datetime | None
+
+
+def _of_account(username: str):
+    """The condition that picks the account's counters: its own, and its pairs with an address or a browser."""
+    key = account_key(username)
+    return or_(LoginFailure.key == key, LoginFailure.key.startswith(f"{key}|", autoescape=True))
+
+
+def _counter(row: LoginFailure) -> Counter:
+    rest = row.key.partition("|")[2]
+    if not rest:
+        return Counter("account", None, row.failures, row.locked_until)
+    if rest.startswith("addr:"):
+        return Counter("address", rest.removeprefix("addr:"), row.failures, row.locked_until)
+    return Counter("device", None, row.failures, row.locked_until)
+
+
+def account_counters(username: str, now: datetime | None = None) -> list[Counter]:
+    """The account's failure counters still in force (counting within the window, or locked), locks first."""
+    now = now or utcnow()
+    rows = db.session.scalars(select(LoginFailure).where(_of_account(username)))
+    counters = [_counter(row) for row in rows if row.locked_until is None or row.locked_until > now]
+    return sorted(counters, key=lambda c: (c.locked_until is None, c.kind, c.address or ""))
+
+
+def locked_accounts(now: datetime | None = None) -> set[str]:
+    """The (case-folded) names of the accounts with a sign-in lock in force, for the list of accounts."""
+    now = now or utcnow()
+    keys = db.session.scalars(
+        select(LoginFailure.key).where(LoginFailure.key.startswith("user:"), LoginFailure.locked_until > now)
+    )
+    return {key.removeprefix("user:").partition("|")[0] for key in keys}
+
+
+def unlock(user_id: int, username: str, actor: str | None = None) -> int:
+    """Lift every lock and forget every failure counted against the account; audited when there was any.
+
+    Returns how many counters were cleared. The caller commits.
+    """
+    write_transaction()
+    now = utcnow()
+    rows = db.session.scalars(select(LoginFailure).where(_of_account(username))).all()
+    if not rows:
+        return 0
+    # What was cleared, without the device cookies' nonces.
+    before = {"locks": [
+        {"kind": c.kind, "address": c.address, "failures": c.failures,
+         "until": c.locked_until.isoformat() if c.locked_until and c.locked_until > now else None}
+        for c in map(_counter, rows)
+    ]}
+    for row in rows:
+        db.session.delete(row)
+    audit.record("unlock_sign_in", "user", user_id, before, None, actor=actor)
+    return len(rows)
+
+
+def clear(username: str) -> None:
+    """Forget every failure counted against the account (an administrator set a new password). The caller commits."""
+    db.session.execute(delete(LoginFailure).where(_of_account(username)))

@@ -1,4 +1,4 @@
-"""Console accounts (administrators only): create, deactivate, reset a password."""
+"""Console accounts (administrators only): create, deactivate, reset a password, lift a sign-in pause."""
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +18,7 @@ from ..units import unit_choices
 from ..users import (
     UserRefused, check_password, check_role, check_username, clean_email, create_user, hash_password, snapshot,
 )
-from . import bp, login_throttle
+from . import bp, login_throttle, sign_in_sessions
 from .changes import audited
 from .forms import Form, select_choices
 
@@ -112,7 +112,10 @@ class EmailForm(Form):
 @require_role("admin")
 def users():
     rows = db.session.scalars(select(User).options(joinedload(User.unit)).order_by(User.username)).all()
-    return render_template("console/users.html", users=rows, role_labels=ROLE_LABELS)
+    return render_template(
+        "console/users.html", users=rows, role_labels=ROLE_LABELS, locked=login_throttle.locked_accounts(),
+        fold=login_throttle.fold,
+    )
 
 
 @bp.route("/users/new", methods=("GET", "POST"))
@@ -148,6 +151,8 @@ def render_user(user: User, form: PasswordForm | None = None, email_form: EmailF
     return render_template(
         "console/user.html", user=user, form=form or PasswordForm(formdata=None),
         email_form=email_form or EmailForm(formdata=None, email=user.email), role_labels=ROLE_LABELS,
+        counters=login_throttle.account_counters(user.username),
+        open_sessions=len(sign_in_sessions.open_sessions(user.id)),
     )
 
 
@@ -168,7 +173,7 @@ def user_email(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @require_role("admin")
 def user_password(user_id: int):
-    """Give the account a new password; this also lifts a sign-in lock on its name."""
+    """Give the account a new password; this lifts its sign-in locks and ends its open sessions."""
     user = db.get_or_404(User, user_id)
     form = PasswordForm()
     form.for_username = user.username
@@ -176,7 +181,8 @@ def user_password(user_id: int):
         return render_user(user, form)
     with audited("reset_password", "user", user, password_snapshot):
         user.password_hash = hash_password(form.password.data)
-        login_throttle.clear(login_throttle.user_key(user.username))
+        login_throttle.clear(user.username)
+        sign_in_sessions.end_all(user.id)
     flash(gettext("New password set for %(name)s.", name=user.username), "success")
     return redirect(url_for("console.user", user_id=user.id))
 
@@ -191,8 +197,24 @@ def user_active(user_id: int):
         return redirect(url_for("console.user", user_id=user.id))
     with audited("update", "user", user, snapshot):
         user.active = not user.active
+        # Reactivating must not bring back a session opened before.
+        sign_in_sessions.end_all(user.id)
     if user.active:
         flash(gettext("Account %(name)s reactivated.", name=user.username), "success")
     else:
         flash(gettext("Account %(name)s deactivated.", name=user.username), "success")
+    return redirect(url_for("console.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@require_role("admin")
+def user_unlock(user_id: int):
+    """Lift every sign-in pause on the account and forget its failures (the owner is locked out by an attack)."""
+    user = db.get_or_404(User, user_id)
+    cleared = login_throttle.unlock(user.id, user.username)
+    db.session.commit()
+    if cleared:
+        flash(gettext("Signing in is open again for %(name)s.", name=user.username), "success")
+    else:
+        flash(gettext("%(name)s had no failed sign-ins to clear.", name=user.username), "info")
     return redirect(url_for("console.user", user_id=user.id))
