@@ -2,10 +2,13 @@
 
 Every failure is one of three exceptions the uploader acts on:
 ``Unauthorized`` (401: the token is wrong or revoked), ``Refused`` (the
-server read the request and turned it down as a whole: 400, 413, 422), and
-``Unavailable`` for everything else (no connection, timeout, 429, 5xx, an
-answer that is not the protocol's), with the server's ``Retry-After`` when
-it sent one. HTTPS certificates are always checked, against the province's
+service read the request and turned it down as a whole: 400, 413, 422 with
+the protocol's JSON error object), and ``Unavailable`` for everything else
+(no connection, timeout, 429, 5xx, an answer that is not the protocol's),
+with the server's ``Retry-After`` when it sent one. A 400, 413 or 422 that is
+not the protocol's JSON (an HTML page of nginx, a captive portal or any proxy
+in between) says nothing about the ratings sent: it is ``Unavailable``, tried
+again later, never a reason to set a rating aside. HTTPS certificates are always checked, against the province's
 own CA when the config names a ``ca_file``.
 """
 from __future__ import annotations
@@ -117,7 +120,14 @@ class Central:
         if response.status_code == 401:
             raise Unauthorized("the central service refused the kiosk token (401)")
         if response.status_code in (400, 413, 422):
-            raise Refused(response.status_code, _error_of(response))
+            error = protocol_error(response)
+            if error is None:
+                raise Unavailable(
+                    f"HTTP {response.status_code} ({response.headers.get('Content-Type') or 'untyped'}) is not the"
+                    " protocol's JSON error: an answer of something between the kiosk and the service (a proxy?)",
+                    retry_after_s(response.headers.get("Retry-After"), self._clock()),
+                )
+            raise Refused(response.status_code, error)
         if response.status_code >= 400:
             raise Unavailable(
                 f"HTTP {response.status_code}: {_error_of(response).get('message', '')}",
@@ -171,12 +181,21 @@ class Central:
         return answer
 
 
+def protocol_error(response: requests.Response) -> dict[str, Any] | None:
+    """The error object of an answer in the protocol's shape (JSON ``{"error": {"code", "message"}}``,
+    docs/protocol.md §2), or None for anything else."""
+    if response.headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str) and isinstance(error.get("message"), str):
+        return error
+    return None
+
+
 def _error_of(response: requests.Response) -> dict[str, Any]:
     """The protocol's error object of a failed answer, or one made from its status."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if isinstance(error, dict) and isinstance(error.get("code"), str):
-        return error
-    return {"code": f"http_{response.status_code}", "message": response.reason or ""}
+    return protocol_error(response) or {"code": f"http_{response.status_code}", "message": response.reason or ""}

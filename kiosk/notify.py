@@ -3,10 +3,13 @@
 The kiosk unit is ``Type=notify`` with ``WatchdogSec=``: systemd counts the
 kiosk as started only once it says ``READY=1`` (after waitress is listening),
 and kills and restarts it when ``WATCHDOG=1`` stops coming. The watchdog
-thread pings only while the outbox database takes a write lock, so a kiosk
-that can no longer commit a press (SD card remounted read-only, file gone,
-database stuck) is restarted instead of thanking citizens for ratings it
-cannot keep.
+thread pings only while the outbox is usable (``outbox_usable``): no write of
+the kiosk's own has failed since it started (a press included), the
+database takes a write lock, and SQLite's ``PRAGMA quick_check`` finds every
+page sound. So a kiosk that can no longer commit a press (SD card remounted
+read-only, file gone, database stuck, a damaged page) is restarted instead of
+thanking citizens for ratings it cannot keep, and the restart sets a damaged
+outbox aside (``outbox_rescue.py``).
 
 The protocol is a datagram to the AF_UNIX socket named in ``$NOTIFY_SOCKET``
 (``@name`` for an abstract one), as in sd_notify(3); plain standard library,
@@ -20,6 +23,8 @@ import socket
 import sqlite3
 import threading
 from pathlib import Path
+
+from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +61,27 @@ def watchdog_interval(environ: dict[str, str] | None = None) -> float | None:
     return usec / 2_000_000
 
 
+def outbox_usable(outbox: Outbox, timeout_s: float) -> bool:
+    """Whether ``outbox`` may be trusted with the next press: none of its writes failed, and
+    ``outbox_writable`` (a write lock, and every page read) holds for its file now."""
+    if outbox.failing is not None:
+        log.error("outbox %s failed since the kiosk started (%s): no watchdog ping", outbox.path, outbox.failing)
+        return False
+    return outbox_writable(outbox.path, timeout_s)
+
+
 def outbox_writable(path: Path, timeout_s: float) -> bool:
-    """Whether the outbox database at ``path`` takes a write now.
+    """Whether the outbox database at ``path`` takes a write now, and reads whole.
 
     A connection of its own, opened read-write without creating the file.
     ``BEGIN IMMEDIATE`` takes SQLite's write lock (it times out while another
     writer is stuck); a table made and rolled back inside it fails on a
     read-only file or file system, where SQLite quietly opened the file for
     reading only. The rollback leaves the disk untouched: the SD card wears
-    no faster for it.
+    no faster for it. Then ``PRAGMA quick_check`` reads every page (a damaged
+    one the presses have not reached yet included) without blocking the
+    kiosk's writes (WAL): an outbox of a few thousand ratings takes
+    milliseconds (bench/kiosk_outbox_check.py).
     """
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout_s,
@@ -76,19 +93,27 @@ def outbox_writable(path: Path, timeout_s: float) -> bool:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE watchdog_probe (x)")
         conn.execute("ROLLBACK")
-        return True
     except sqlite3.Error as err:
+        conn.close()
         log.error("outbox %s is not writable: %s", path, err)
         return False
+    try:
+        found = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.Error as err:
+        found = [f"{type(err).__name__}: {err}"]
     finally:
         conn.close()
+    if found != ["ok"]:
+        log.error("outbox %s is damaged: %s", path, "; ".join(found[:3]))
+        return False
+    return True
 
 
 class Watchdog:
-    """A daemon thread that sends ``WATCHDOG=1`` every ``interval`` seconds while the outbox is writable."""
+    """A daemon thread that sends ``WATCHDOG=1`` every ``interval`` seconds while ``outbox_usable``."""
 
-    def __init__(self, outbox_path: Path, interval: float) -> None:
-        self.outbox_path = outbox_path
+    def __init__(self, outbox: Outbox, interval: float) -> None:
+        self.outbox = outbox
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="systemd-watchdog", daemon=True)
@@ -104,6 +129,6 @@ class Watchdog:
     def _run(self) -> None:
         while not self._stop.is_set():
             # The check may wait for a busy writer, but never past the next ping.
-            if outbox_writable(self.outbox_path, timeout_s=self.interval / 2):
+            if outbox_usable(self.outbox, timeout_s=self.interval / 2):
                 notify("WATCHDOG=1")
             self._stop.wait(self.interval)

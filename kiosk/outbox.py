@@ -5,7 +5,15 @@ returns) before the citizen is thanked. The uploader deletes a rating only
 after the central service acknowledged it (accepted or duplicate); a
 rejected one stays, set aside with the server's error. ``seq`` is kept in
 the ``meta`` table and incremented in the same transaction as the insert,
-so it survives restarts and is never reused, even after deletes.
+so it survives restarts and is never reused, even after deletes. Blocks of
+``SEQ_BLOCK`` numbers are also reserved in a small file beside the database
+(``seq-reserved``), so that an outbox lost or damaged beyond reading is
+followed by one that goes on past every number the old one may have used
+(``outbox_rescue.py``) instead of sending them again for other ratings.
+
+A write that fails (a damaged page, a disk error, a file system remounted
+read-only) marks the outbox as failing until the process ends: the systemd
+watchdog then stops (``notify.py``) and the restart sets a damaged file aside.
 
 One connection serves every thread behind a lock: presses arrive from
 waitress threads and gpiozero's callback thread at once, and SQLite has a
@@ -14,6 +22,7 @@ single writer anyway.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +30,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .ids import new_id
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ratings (
@@ -59,6 +70,23 @@ CREATE TABLE IF NOT EXISTS meta (
 # A rating waiting for its reasons longer than this is sendable whatever the
 # clock says: a Pi without a real-time clock may jump back once NTP answers.
 MAX_REASONS_WAIT_S = 600.0
+# seq numbers reserved in the file at a time: one more fsync every SEQ_BLOCK presses, and at most
+# SEQ_BLOCK - 1 numbers skipped after an outbox is lost.
+SEQ_BLOCK = 100
+SEQ_FILE = "seq-reserved"
+# Codes that only a whole request's refusal gives, never one rating's fault: an item set aside with
+# one of them (or with a code made from a bare HTTP status, "http_413", when a proxy's page was
+# taken for the service's answer) was set aside by mistake, and goes back into the queue on start.
+NOT_AN_ITEM_FAULT = ("too_large", "too_many_items", "empty_batch", "malformed_json", "out_of_range")
+
+
+def reserved_seq(data_dir: Path) -> int:
+    """The highest seq reserved in ``data_dir`` (``SEQ_FILE``), 0 when none or unreadable."""
+    try:
+        value = int((data_dir / SEQ_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return 0
+    return max(0, value)
 
 
 class Outbox:
@@ -66,19 +94,28 @@ class Outbox:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._seq_file = path.parent / SEQ_FILE
+        # Why writes fail, once one has: the outbox cannot be trusted until the process restarts.
+        self.failing: str | None = None
         # Autocommit mode: transactions are the explicit BEGIN IMMEDIATE of ``_write``.
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.executescript(SCHEMA)
-            columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(ratings)")}
-            for column in ("ticket", "comment"):
-                if column not in columns:
-                    # An outbox made before these were asked for: the column is added, nothing else changes.
-                    self._conn.execute(f"ALTER TABLE ratings ADD COLUMN {column} TEXT")
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
+                self._conn.executescript(SCHEMA)
+                columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(ratings)")}
+                for column in ("ticket", "comment"):
+                    if column not in columns:
+                        # An outbox made before these were asked for: the column is added, nothing else changes.
+                        self._conn.execute(f"ALTER TABLE ratings ADD COLUMN {column} TEXT")
+        except BaseException:
+            self._conn.close()
+            raise
+        self._reserved = reserved_seq(path.parent)
 
     def close(self) -> None:
         """Close the database; the outbox is unusable afterwards."""
@@ -86,16 +123,47 @@ class Outbox:
             self._conn.close()
 
     def _write(self, work):
-        """Run ``work(conn)`` in one write transaction, committed (and fsynced) before returning."""
+        """Run ``work(conn)`` in one write transaction, committed (and fsynced) before returning.
+
+        A failure of the database or the disk (not a constraint) marks the outbox ``failing``.
+        """
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                result = work(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._conn)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.IntegrityError:
                 raise
-            self._conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as err:
+                self.note_failure(err)
+                raise
             return result
+
+    def note_failure(self, err: Exception) -> None:
+        """Mark the outbox ``failing`` for ``err`` (a write, or a press that could not be stored)."""
+        if self.failing is None:
+            log.error("the outbox %s failed: %s", self.path, err)
+            self.failing = f"{type(err).__name__}: {err}"
+
+    def quick_check(self) -> str | None:
+        """None when SQLite's ``PRAGMA quick_check`` finds the database sound, else what it found."""
+        try:
+            rows = self._read("PRAGMA quick_check")
+        except sqlite3.Error as err:
+            return f"{type(err).__name__}: {err}"
+        found = [row[0] for row in rows]
+        return None if found == ["ok"] else "; ".join(found[:3])
+
+    def _reserve_seq(self, seq: int) -> None:
+        """Reserve the block of numbers from ``seq`` in ``SEQ_FILE`` before ``seq`` is committed."""
+        if seq > self._reserved:
+            reserved = seq + SEQ_BLOCK - 1
+            write_atomic(self._seq_file, f"{reserved}\n".encode("ascii"))
+            self._reserved = reserved
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -112,6 +180,7 @@ class Outbox:
 
         def work(conn: sqlite3.Connection) -> int:
             seq = _get_meta(conn, "last_seq", 0) + 1
+            self._reserve_seq(seq)
             conn.execute(
                 "INSERT INTO ratings (uuid, seq, score, officer_id, source, created_at, sendable_at, awaiting_reasons)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -197,8 +266,51 @@ class Outbox:
     def rejected_ratings(self) -> list[dict[str, Any]]:
         """The ratings the central service refused, with its error, oldest first."""
         rows = self._read("SELECT uuid, seq, score, error FROM ratings WHERE state = 'rejected' ORDER BY seq")
-        return [{"id": r["uuid"], "seq": r["seq"], "score": r["score"], "error": json.loads(r["error"])}
+        return [{"id": r["uuid"], "seq": r["seq"], "score": r["score"], "error": _error(r["error"])}
                 for r in rows]
+
+    def rejected_duty_events(self) -> list[dict[str, Any]]:
+        """The sign-ins and sign-outs the central service refused, with its error, oldest first."""
+        rows = self._read("SELECT uuid, officer_id, action, at, error FROM duty_events WHERE state = 'rejected'"
+                          " ORDER BY added")
+        return [{"id": r["uuid"], "officer_id": r["officer_id"], "action": r["action"], "at": r["at"],
+                 "error": _error(r["error"])} for r in rows]
+
+    def requeue(self, ids: list[str] | None) -> int:
+        """Put set-aside ratings and duty events back in the queue: those of ``ids``, or all (None).
+
+        All or nothing: ``KeyError`` naming the first id that is not set aside, and nothing changes.
+        Returns how many went back.
+        """
+
+        def work(conn: sqlite3.Connection) -> int:
+            if ids is None:
+                return sum(conn.execute(f"UPDATE {table} SET state = 'pending', error = NULL"
+                                        " WHERE state = 'rejected'").rowcount for table in ("ratings", "duty_events"))
+            count = 0
+            for item in dict.fromkeys(ids):
+                changed = sum(conn.execute(f"UPDATE {table} SET state = 'pending', error = NULL"
+                                           " WHERE uuid = ? AND state = 'rejected'", (item,)).rowcount
+                              for table in ("ratings", "duty_events"))
+                if not changed:
+                    raise KeyError(item)
+                count += changed
+            return count
+
+        return self._write(work)
+
+    def requeue_mistaken(self) -> int:
+        """Put back what was set aside for a whole request's refusal, not its own fault
+        (``NOT_AN_ITEM_FAULT``, or an ``http_NNN`` code from a proxy's page); how many."""
+        codes = ",".join("?" * len(NOT_AN_ITEM_FAULT))
+
+        def work(conn: sqlite3.Connection) -> int:
+            return sum(conn.execute(
+                f"UPDATE {table} SET state = 'pending', error = NULL WHERE state = 'rejected' AND"
+                f" (json_extract(error, '$.code') IN ({codes}) OR json_extract(error, '$.code') GLOB 'http_[0-9]*')",
+                NOT_AN_ITEM_FAULT).rowcount for table in ("ratings", "duty_events"))
+
+        return self._write(work)
 
     # -- duty events ----------------------------------------------------------
 
@@ -278,6 +390,17 @@ class Outbox:
     def all_meta(self) -> dict[str, Any]:
         """Every meta value, by key."""
         return {r["key"]: json.loads(r["value"]) for r in self._read("SELECT key, value FROM meta")}
+
+
+def _error(raw: str | None) -> dict[str, Any]:
+    """A set-aside item's stored error as an object with a ``code`` and a ``message``."""
+    try:
+        error = json.loads(raw) if raw else None
+    except ValueError:
+        error = None
+    if not isinstance(error, dict):
+        return {"code": "unknown", "message": ""}
+    return {"code": str(error.get("code", "unknown")), "message": str(error.get("message", ""))}
 
 
 def _get_meta(conn: sqlite3.Connection, key: str, default: Any) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import re
+import sqlite3
 import threading
 import time
 import uuid
@@ -64,7 +65,8 @@ class PressResult:
     recorded: bool
     rating_id: str | None
     ask_reasons: bool
-    # "cooldown" | "closed" | "waiting" | "bad_score"; for a button that answered a reason,
+    # "cooldown" | "closed" | "waiting" | "bad_score" | "not_recorded" (the outbox failed: the
+    # citizen is told, not thanked); for a button that answered a reason,
     # "answer", "too_soon" (ignored), or "not_recorded" when the answer could not be stored
     # (it is asked again).
     ignored: str | None
@@ -341,9 +343,22 @@ class KioskService:
         Ignored (nothing stored) before the first config, while the desk is
         closed, for a score off the scale, and inside the cool-down after a
         recorded rating (those are counted in the outbox meta ``ignored_presses``).
+        ``not_recorded`` when the outbox failed (its disk or a damaged page):
+        the screen says so instead of thanking, every open page hears it (a
+        ``not_recorded`` event), and the outbox is marked failing, which stops
+        the systemd watchdog so that the kiosk is restarted.
         """
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        try:
+            return self._press(score, source)
+        except (sqlite3.Error, OSError) as err:
+            log.exception("a %s rating could not be stored", source)
+            self.outbox.note_failure(err)
+            self._emit({"type": "not_recorded", "source": source})
+            return PressResult(False, None, False, "not_recorded", 0.0)
+
+    def _press(self, score: int, source: str) -> PressResult:
         with self._lock:
             if self._config is None:
                 return PressResult(False, None, False, "waiting", 0.0)

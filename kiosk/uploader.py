@@ -13,9 +13,14 @@ presses during an outage do not make a thousand attempts. A ``Retry-After``
 from a 429 or 503 is honoured (up to ten minutes): the server answered and
 asked for the pause.
 
-A request that the server refuses as a whole (400, 413, 422) is split in
-halves until the one item it cannot take is found; that item is set aside
-with the server's error, so one bad rating never blocks the others.
+A request that the service refuses as a whole, in the protocol's JSON
+(400, 413, 422), is split in halves until the one item it cannot take is
+found; that item is set aside with the service's error, so one bad rating
+never blocks the others, but only when the error is one that a single item
+can cause (``ITEM_REFUSALS``): a one-rating batch refused as too large, or an
+answer that is not the protocol's at all (a proxy's HTML page, central.py),
+keeps every rating and is tried again later. While uploads fail so, the
+heartbeat says why (``upload_error``) when it gets through.
 """
 from __future__ import annotations
 
@@ -35,6 +40,10 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST_S = 1.0
 RETRY_AFTER_MAX_S = 600.0
 DEFAULT_HEARTBEAT_S = 60.0
+# The refusals of a whole request (docs/protocol.md §2) that one item's content can cause: an id
+# that is no UUID, an item that is no object. Any other (too large, malformed JSON, an empty batch,
+# a code this kiosk does not know) is not that item's fault, so it never sets one aside.
+ITEM_REFUSALS = ("invalid_id", "bad_shape")
 
 
 def backoff_s(failures: int, cap: float, rng: Callable[[], float] = random.random) -> float:
@@ -71,6 +80,8 @@ class Uploader(threading.Thread):
         self._central_state: str | None = None
         # Photos that could not be fetched, tried again at the next heartbeat, not every round.
         self._photo_failed: set[int] = set()
+        # Why the last upload failed while the rest of the round went through (the heartbeat says it).
+        self._upload_error: str | None = None
         service.set_waker(self.wake)
 
     def wake(self) -> None:
@@ -128,13 +139,28 @@ class Uploader(threading.Thread):
         config, _ = self.service.config_snapshot()
         if config is None or self._config_stale:
             self._fetch_config()
-        self._send_duty_events()
-        self._send_ratings()
+        try:
+            self._send_duty_events()
+            self._send_ratings()
+        except Unavailable as err:
+            # The heartbeat still goes when due, to tell the central service why nothing arrives.
+            failed: Unavailable | None = err
+            self._upload_error = str(err)
+        else:
+            failed = None
+            self._upload_error = None
         self._fetch_photos()
         now = time.monotonic()
         if now >= self._next_heartbeat:
-            self._heartbeat()
-            self._next_heartbeat = now + self._heartbeat_s()
+            try:
+                self._heartbeat()
+                self._next_heartbeat = now + self._heartbeat_s()
+            except CentralError:
+                # After a failed upload, the upload's failure is the one to report and back off from.
+                if failed is None:
+                    raise
+        if failed is not None:
+            raise failed
         waits = [self._next_heartbeat - time.monotonic(), self.retry_max_s]
         next_sendable = self.outbox.next_sendable_at(self._clock())
         if next_sendable is not None:
@@ -177,6 +203,9 @@ class Uploader(threading.Thread):
                 if len(items) > 1:
                     size = max(1, len(items) // 2)
                     continue
+                if refused.error.get("code") not in ITEM_REFUSALS:
+                    raise Unavailable(f"the central service refused a single item as a whole request ({refused});"
+                                      " it is kept and sent again later") from None
                 result = {"acknowledged": [], "rejected": [{"id": items[0]["id"], "error": refused.error}]}
             settle(result["acknowledged"], result["rejected"])
             self.outbox.set_meta({"last_upload": utc_iso(self._clock())})
@@ -210,8 +239,14 @@ class Uploader(threading.Thread):
             self.service.store_photo(officer_id, url, data, content_type)
 
     def heartbeat_body(self) -> dict[str, Any]:
-        """The heartbeat of docs/protocol.md §2 from the outbox's state now."""
+        """The heartbeat of docs/protocol.md §2 from the outbox's state now.
+
+        With two fields a service that predates them ignores: ``upload_error``, why the last
+        upload failed (null when it went through), and ``outbox_replaced_at``, when this outbox
+        was begun in place of a damaged or lost one (null when never; ``outbox_rescue.py``).
+        """
         counts = self.outbox.counts()
+        replaced = self.outbox.get_meta("outbox_replaced")
         return {
             "version": __version__,
             "outbox_depth": counts["outbox_depth"],
@@ -220,6 +255,8 @@ class Uploader(threading.Thread):
             "uptime_s": int(time.monotonic() - self._started_at),
             "clock": local_now_iso(self._clock()),
             "on_duty_officer_id": self.service.on_duty_officer_id(),
+            "upload_error": self._upload_error,
+            "outbox_replaced_at": replaced.get("at") if isinstance(replaced, dict) else None,
         }
 
     def _heartbeat(self) -> None:

@@ -1,6 +1,7 @@
 """Fixtures of the kiosk tests: the real central service in its own process, canned answers, a kiosk process."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -46,3 +47,14 @@ def kiosk_process(central, tmp_path) -> Iterator[tuple[KioskProcess, int]]:
     kiosk = KioskProcess(tmp_path / "kiosk", central.url, token)
     yield kiosk, kiosk_id
     kiosk.kill()
+
+
+@pytest.fixture
+def notify_socket(tmp_path):
+    """A datagram socket bound where NOTIFY_SOCKET will point, as systemd's; yields (socket, path)."""
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(0.1)
+    yield sock, path
+    sock.close()

@@ -310,12 +310,17 @@ class KioskProcess:
         return self.http.post(f"{self.url}/reasons", json={"rating_id": rating_id, "reasons": codes},
                               timeout=10).json()["ok"]
 
-    def status(self, *args: str) -> dict[str, str]:
-        """``python -m kiosk status ARGS`` as a dict of its lines."""
-        done = subprocess.run([sys.executable, "-m", "kiosk", "status", *args], env=self.env, cwd=ROOT,
+    def command(self, *args: str, drop_root_powers: bool = False) -> subprocess.CompletedProcess:
+        """``python -m kiosk ARGS`` (an operator command), finished; never a traceback."""
+        command = [sys.executable, "-m", "kiosk", *args]
+        done = subprocess.run(unprivileged(command) if drop_root_powers else command, env=self.env, cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
         assert "Traceback" not in done.stderr, done.stderr
-        return dict(line.split(": ", 1) for line in done.stdout.splitlines())
+        return done
+
+    def status(self, *args: str) -> dict[str, str]:
+        """``python -m kiosk status ARGS`` as a dict of its lines."""
+        return dict(line.split(": ", 1) for line in self.command("status", *args).stdout.splitlines())
 
     def kill(self) -> None:
         """SIGKILL: no goodbye, as a power cut."""
@@ -336,27 +341,24 @@ class KioskProcess:
         return code
 
 
-class DroppingProxy:
-    """An HTTP proxy to ``target`` that loses the answer to the first ``drop`` rating uploads.
+class Proxy:
+    """An HTTP proxy to ``target`` on a port of its own (``url``); subclasses change what passes."""
 
-    The central service stores those ratings, but the kiosk never hears so:
-    the connection closes without a response, as when the network fails on the way back.
-    """
-
-    def __init__(self, target: str, drop: int) -> None:
+    def __init__(self, target: str) -> None:
         self.target = target
-        self.dropped = 0
-        self.drop = drop
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                own = proxy.answer_itself(self.path, body)
+                if own is not None:
+                    send_answer(self, own[0], {"Content-Type": own[2]}, own[1])
+                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 answer = requests.request(self.command, f"{proxy.target}{self.path}", data=body or None,
                                           headers=headers, timeout=30)
-                if self.path == "/api/v1/ratings" and answer.ok and proxy.dropped < proxy.drop:
-                    proxy.dropped += 1
+                if proxy.drop_answer(self.path, answer):
                     self.close_connection = True
                     return
                 send_answer(self, answer.status_code, dict(answer.headers), answer.content)
@@ -370,9 +372,57 @@ class DroppingProxy:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
+    def answer_itself(self, path: str, body: bytes) -> tuple[int, bytes, str] | None:
+        """(status, body, Content-Type) to answer without asking ``target``; None forwards the request."""
+        return None
+
+    def drop_answer(self, path: str, answer: requests.Response) -> bool:
+        """Whether to close the connection instead of passing ``target``'s answer on."""
+        return False
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class DroppingProxy(Proxy):
+    """A proxy to ``target`` that loses the answer to the first ``drop`` rating uploads.
+
+    The central service stores those ratings, but the kiosk never hears so:
+    the connection closes without a response, as when the network fails on the way back.
+    """
+
+    def __init__(self, target: str, drop: int) -> None:
+        self.dropped = 0
+        self.drop = drop
+        super().__init__(target)
+
+    def drop_answer(self, path: str, answer: requests.Response) -> bool:
+        if path == "/api/v1/ratings" and answer.ok and self.dropped < self.drop:
+            self.dropped += 1
+            return True
+        return False
+
+
+class RefusingProxy(Proxy):
+    """A proxy to ``target`` that answers rating uploads itself while ``refusal`` is set
+    (status, body, Content-Type), as nginx, a captive portal or another proxy in between may;
+    everything else is forwarded. ``heartbeats`` are the heartbeat bodies it forwarded."""
+
+    def __init__(self, target: str) -> None:
+        self.refusal: tuple[int, bytes, str] | None = None
+        self.refused = 0
+        self.heartbeats: list[dict[str, Any]] = []
+        super().__init__(target)
+
+    def answer_itself(self, path: str, body: bytes) -> tuple[int, bytes, str] | None:
+        refusal = self.refusal
+        if path == "/api/v1/ratings" and refusal is not None:
+            self.refused += 1
+            return refusal
+        if path == "/api/v1/kiosk/heartbeat":
+            self.heartbeats.append(json.loads(body))
+        return None
 
 
 @contextlib.contextmanager
@@ -406,3 +456,52 @@ def stored_ratings(data_dir: Path) -> list[sqlite3.Row]:
         return conn.execute("SELECT uuid, score, source, reasons FROM ratings ORDER BY seq").fetchall()
     finally:
         conn.close()
+
+
+# systemd's notifications, as tests/kiosk/conftest.py's notify_socket fixture receives them.
+WATCHDOG_USEC = 400_000  # a ping every 0.2 s
+
+
+def received(sock: socket.socket, seconds: float) -> list[str]:
+    """Every message that arrives on ``sock`` within ``seconds``."""
+    messages, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            messages.append(sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+    return messages
+
+
+def first_message(sock: socket.socket, prefix: str, timeout: float = 30) -> str:
+    """Wait for a message starting with ``prefix``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            message = sock.recv(4096).decode()
+        except socket.timeout:
+            continue
+        if message.startswith(prefix):
+            return message
+    raise AssertionError(f"no {prefix} within {timeout} s")
+
+
+def unprivileged(command: list[str]) -> list[str]:
+    """``command`` without root's power to write read-only files (the kiosk user on a Pi has none)."""
+    if os.geteuid() != 0:
+        return command
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--inh-caps", "-all", "--",
+            *command]
+
+
+def start_kiosk(tmp_path: Path, notify_path: Path, *, drop_root_powers: bool = False) -> KioskProcess:
+    """``python -m kiosk`` under a pretend systemd: NOTIFY_SOCKET and WATCHDOG_USEC set, no central service."""
+    kiosk = KioskProcess(tmp_path / "kiosk", "http://127.0.0.1:9", "no-central-here")
+    kiosk.env.update(NOTIFY_SOCKET=str(notify_path), WATCHDOG_USEC=str(WATCHDOG_USEC))
+    command = [sys.executable, "-m", "kiosk"]
+    if drop_root_powers:
+        command = unprivileged(command)
+    kiosk.proc = subprocess.Popen(command, env=kiosk.env, cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return kiosk
+

@@ -134,11 +134,22 @@ def test_central_photo_of_wrong_type_is_unavailable(canned):
         Central(canned.url, "t").get_photo("/api/v1/officers/1/photo")
 
 
-def test_central_refusal_without_json_body(canned):
-    canned.answer(400, b"Bad Request")
-    with pytest.raises(Refused) as refused:
-        Central(canned.url, "t").post_duty([{"id": str(uuid.uuid4())}])
-    assert refused.value.error["code"] == "http_400"
+@pytest.mark.parametrize("status, body, content_type", [
+    (400, b"<html><body><h1>400 Bad Request</h1><hr>nginx</body></html>", "text/html"),
+    (413, b"<html><head><title>413 Request Entity Too Large</title></head></html>", "text/html"),
+    (422, b"Unprocessable", "text/plain"),
+    (400, b'{"error": {"code": "invalid_id", "message": "x"}}', "text/html"),
+    (413, b'{"message": "too big"}', "application/json"),
+    (400, b'{"error": {"code": 7, "message": "x"}}', "application/json"),
+    (400, b'{"error": "bad"}', "application/json"),
+    (400, b"", "application/json"),
+])
+def test_central_refusal_not_in_the_protocols_shape_is_unavailable(canned, status, body, content_type):
+    # A proxy's or a captive portal's page says nothing about the items sent: try again later.
+    canned.answer(status, body, **{"Content-Type": content_type})
+    with pytest.raises(Unavailable) as failed:
+        Central(canned.url, "t").post_ratings([{"id": str(uuid.uuid4())}])
+    assert f"HTTP {status} ({content_type}) is not the protocol's JSON error" in str(failed.value)
 
 
 def test_batch_result_keeps_only_ids_sent():

@@ -8,68 +8,12 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import pytest
 import requests
 
 from kiosk import notify
 
-from .kiosk_support import ROOT, KioskProcess
-
-WATCHDOG_USEC = 400_000  # a ping every 0.2 s
-
-
-@pytest.fixture
-def notify_socket(tmp_path):
-    """A datagram socket bound where NOTIFY_SOCKET will point; yields (socket, path)."""
-    path = tmp_path / "notify.sock"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(path))
-    sock.settimeout(0.1)
-    yield sock, path
-    sock.close()
-
-
-def received(sock: socket.socket, seconds: float) -> list[str]:
-    """Every message that arrives on ``sock`` within ``seconds``."""
-    messages, deadline = [], time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            messages.append(sock.recv(4096).decode())
-        except socket.timeout:
-            pass
-    return messages
-
-
-def first_message(sock: socket.socket, prefix: str, timeout: float = 30) -> str:
-    """Wait for a message starting with ``prefix``; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            message = sock.recv(4096).decode()
-        except socket.timeout:
-            continue
-        if message.startswith(prefix):
-            return message
-    raise AssertionError(f"no {prefix} within {timeout} s")
-
-
-def start_kiosk(tmp_path: Path, notify_path: Path, *, drop_root_powers: bool = False) -> KioskProcess:
-    """``python -m kiosk`` under a pretend systemd: NOTIFY_SOCKET and WATCHDOG_USEC set, no central service."""
-    kiosk = KioskProcess(tmp_path / "kiosk", "http://127.0.0.1:9", "no-central-here")
-    kiosk.env.update(NOTIFY_SOCKET=str(notify_path), WATCHDOG_USEC=str(WATCHDOG_USEC))
-    command = [sys.executable, "-m", "kiosk"]
-    if drop_root_powers and os.geteuid() == 0:
-        # Root writes to read-only files; the kiosk user on a Pi does not. Run without that power.
-        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner",
-                   "--inh-caps", "-all", "--", *command]
-    kiosk.proc = subprocess.Popen(command, env=kiosk.env, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return kiosk
+from .kiosk_support import WATCHDOG_USEC, first_message, received, start_kiosk
 
 
 def test_kiosk_notify_ready_once_serving_then_watchdog_then_stopping(tmp_path, notify_socket):

@@ -38,6 +38,7 @@ OTHER_TIMERS = {
     ("pad.js", "setTimeout", "closePad"),  # the PIN pad left alone
     ("pad.js", "setTimeout", "unlock"),  # the kiosk's PIN lock is over
     ("rating.js", "setTimeout", "englishLeftOn"),  # English left on with nobody rating
+    ("rating.js", "setTimeout", "hidePressNotice"),  # the rating view's "not recorded" notice ends (no view change)
 }
 # With the default reasons_timeout_s (20) the page sends the reasons by itself after 20 s
 # (the kiosk waits 15 s longer, so that a failed send can be tried again).

@@ -13,7 +13,7 @@ from kiosk.service import REASONS_GRACE_S, KioskService, local_now_iso
 from kiosk.uploader import Uploader, backoff_s
 
 from ..ports_support import free_port
-from .kiosk_support import wait_for
+from .kiosk_support import RefusingProxy, wait_for
 
 
 @pytest.fixture
@@ -206,3 +206,69 @@ def test_uploader_waits_for_a_low_score_reasons_timeout(kiosk):
 ])
 def test_backoff_doubles_with_jitter_up_to_cap(failures, cap, rng, expected):
     assert backoff_s(failures, cap, lambda: rng) == expected
+
+
+@pytest.fixture
+def behind_proxy(central, tmp_path) -> Iterator[tuple[KioskService, Uploader, int, RefusingProxy]]:
+    """A kiosk of its own whose requests go through a proxy to the real central service."""
+    token, kiosk_id = central.add_kiosk(f"Proxy {uuid.uuid4().hex[:6]}")
+    proxy = RefusingProxy(central.url)
+    service = KioskService.open(tmp_path / "kiosk")
+    uploader = Uploader(service, Central(proxy.url, token), retry_max_s=2, rng=lambda: 1.0)
+    yield service, uploader, kiosk_id, proxy
+    uploader.stop()
+    uploader.central.close()
+    service.close()
+    proxy.close()
+
+
+NGINX_413 = (413, b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413"
+                  b" Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+             "text/html")
+PORTAL_400 = (400, b"<!doctype html><title>Wi-Fi</title><p>Please sign in to the network.", "text/html; charset=utf-8")
+NOT_THE_SHAPE = (400, b'{"status": "error", "reason": "blocked by policy"}', "application/json")
+BAD_GATEWAY = (502, b"<html><h1>502 Bad Gateway</h1></html>", "text/html")
+
+
+@pytest.mark.parametrize("refusal", [NGINX_413, PORTAL_400, NOT_THE_SHAPE, BAD_GATEWAY],
+                         ids=["nginx-413", "portal-400", "json-not-the-shape", "502"])
+def test_uploader_answer_not_the_protocols_keeps_every_rating(behind_proxy, central, refusal):
+    service, uploader, kiosk_id, proxy = behind_proxy
+    uploader.round()
+    queue_ratings(service, 7)
+    proxy.refusal = refusal
+    delays = [uploader.round() for _ in range(3)]
+    assert service.outbox.rejected_ratings() == [] and service.pending_count() == 7
+    assert delays == [1, 2, 2], "a transport failure: backoff, up to retry_max_s"
+    assert proxy.refused == 3, "one request a round: no halving on a page that names no rating"
+    assert service.outbox.get_meta("central") == "unreachable"
+    status = refusal[0]
+    assert f"HTTP {status}" in service.outbox.get_meta("central_error")
+    # The heartbeat went through meanwhile and said why nothing arrives.
+    uploader._next_heartbeat = 0
+    uploader.round()
+    assert f"HTTP {status}" in proxy.heartbeats[-1]["upload_error"]
+    assert proxy.heartbeats[-1]["outbox_depth"] == 7
+    proxy.refusal = None
+    uploader._next_heartbeat = 0
+    uploader.round()
+    assert central.rating_counts(kiosk_id) == (7, 7, 7)
+    assert service.pending_count() == 0 and proxy.heartbeats[-1]["upload_error"] is None
+
+
+def test_uploader_a_413_for_one_rating_keeps_it(behind_proxy, central):
+    service, uploader, kiosk_id, proxy = behind_proxy
+    uploader.round()
+    queue_ratings(service, 3)
+    # The protocol's own JSON 413 (as deploy/nginx answers it), from a proxy with a smaller limit:
+    # halving goes down to one rating, which is no fault of that rating's.
+    proxy.refusal = (413, json.dumps({"error": {"code": "too_large", "message": "The body is over 1 MiB."}}).encode(),
+                     "application/json")
+    uploader.round()
+    assert service.outbox.rejected_ratings() == [] and service.pending_count() == 3
+    assert proxy.refused == 2, "3, then 1 (halved), then kept"
+    assert "too_large" not in json.dumps(service.outbox.rejected_duty_events())
+    assert "it is kept and sent again later" in service.outbox.get_meta("central_error")
+    proxy.refusal = None
+    uploader.round()
+    assert central.rating_counts(kiosk_id) == (3, 3, 3)

@@ -14,7 +14,7 @@ export let state = null;
 export let online = false;
 let stateAt = 0; // performance.now() when `state` came
 
-let handlers = null; // {stateChanged(), rated(event), report(event), reported(event), lost()}
+let handlers = null; // {stateChanged(), rated(event), report(event), reported(event), notRecorded(event), lost()}
 let graceTimer = 0;
 
 // POST `body` as JSON; the JSON answer (refusals included), an error when the kiosk failed.
@@ -82,10 +82,11 @@ function connect() {
   events.addEventListener("rated", (m) => handlers.rated(JSON.parse(m.data)));
   events.addEventListener("report", (m) => handlers.report(JSON.parse(m.data)));
   events.addEventListener("reported", (m) => handlers.reported(JSON.parse(m.data)));
+  events.addEventListener("not_recorded", (m) => handlers.notRecorded(JSON.parse(m.data)));
   events.addEventListener("state", () => refresh());
 }
 
-// Read the state at once and open the event stream; `on` = {stateChanged, rated, report, reported, lost}.
+// Read the state at once and open the event stream; `on` = {stateChanged, rated, report, reported, notRecorded, lost}.
 export function start(on) {
   handlers = on;
   refresh();

@@ -8,8 +8,8 @@ import { face } from "./faces.js";
 import { openPad, padClick, touchPad } from "./pad.js";
 import { entryClick } from "./entry.js";
 import {
-  done, onRated, onReport, onReported, onState, openComment, openTicket, press, sendReasons, showBase,
-  switchLanguage, toggleReason,
+  done, onNotRecorded, onRated, onReport, onReported, onState, openComment, openTicket, press, sendReasons,
+  showBase, switchLanguage, toggleReason,
 } from "./rating.js";
 import { render } from "./render.js";
 
@@ -65,4 +65,7 @@ document.getElementById("photo").addEventListener("error", (e) => {
 document.getElementById("thanks-face").innerHTML = face(1);
 render();
 // The state at once; the event stream re-reads it whenever it (re)connects.
-start({ stateChanged: onState, rated: onRated, report: onReport, reported: onReported, lost: showBase });
+start({
+  stateChanged: onState, rated: onRated, report: onReport, reported: onReported, notRecorded: onNotRecorded,
+  lost: showBase,
+});

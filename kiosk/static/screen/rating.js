@@ -26,6 +26,9 @@ let unsent = null;
 let englishTimer = 0;
 // After a refused send, the page sends again by itself after this long.
 const RETRY_MS = 8000;
+// How long the rating view says that a press was not recorded.
+const NOTICE_MS = 15000;
+let noticeTimer = 0;
 
 // The view the state asks for, once any thanks or reasons view is over.
 export function showBase() {
@@ -101,11 +104,14 @@ export function press(button) {
     .then((r) => {
       released(button);
       if (r.recorded) {
+        hidePressNotice();
         lastMine = r.rating_id;
         if (r.ask_reasons) showReasons(r);
         else showThanks(r.cooldown_left_s);
       } else if (r.ignored === "cooldown") {
         showThanks(r.cooldown_left_s);
+      } else if (r.ignored === "not_recorded") {
+        onNotRecorded();
       } else {
         refresh();
       }
@@ -279,9 +285,31 @@ export function toggleReason(button) {
 export function onRated(ev) {
   // Our own touch ratings are handled when /press answers.
   if (ev.source === "touch" && (inflight || ev.rating_id === lastMine)) return;
+  hidePressNotice();
   if (reasonsFor && reasonsFor.id !== ev.rating_id) handOver();
   if (ev.ask_reasons) showReasons(ev, { buttonMode: ev.source === "button" });
   else showThanks(ev.cooldown_left_s);
+}
+
+// A press the kiosk could not store (a touch, or a button: the event stream says so): never a
+// thanks; the citizen is told on the rating view, which stays, for NOTICE_MS. The kiosk is then
+// restarted by systemd's watchdog and the page reconnects by itself.
+export function onNotRecorded() {
+  const notice = document.getElementById("press-notice");
+  notice.setAttribute("data-t", "press_not_recorded");
+  notice.textContent = t("press_not_recorded");
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(hidePressNotice, NOTICE_MS);
+  if (current() !== "idle") showBase();
+}
+
+// A rating recorded since: the notice is no longer true.
+function hidePressNotice() {
+  const notice = document.getElementById("press-notice");
+  clearTimeout(noticeTimer);
+  notice.hidden = true;
+  notice.removeAttribute("data-t");
 }
 
 export function switchLanguage() {
