@@ -22,11 +22,16 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+# The share of the watchdog's time that reading the whole outbox may take (see ``Watchdog``).
+CHECK_SHARE = 0.01
 
 
 def notify(message: str, environ: dict[str, str] | None = None) -> bool:
@@ -61,27 +66,26 @@ def watchdog_interval(environ: dict[str, str] | None = None) -> float | None:
     return usec / 2_000_000
 
 
-def outbox_usable(outbox: Outbox, timeout_s: float) -> bool:
-    """Whether ``outbox`` may be trusted with the next press: none of its writes failed, and
-    ``outbox_writable`` (a write lock, and every page read) holds for its file now."""
+def outbox_usable(outbox: Outbox, timeout_s: float, *, read_pages: bool = True) -> bool:
+    """Whether ``outbox`` may be trusted with the next press: none of its writes failed,
+    ``outbox_writable`` holds for its file now, and (``read_pages``) ``outbox_pages_sound``."""
     if outbox.failing is not None:
         log.error("outbox %s failed since the kiosk started (%s): no watchdog ping", outbox.path, outbox.failing)
         return False
-    return outbox_writable(outbox.path, timeout_s)
+    if not outbox_writable(outbox.path, timeout_s):
+        return False
+    return not read_pages or outbox_pages_sound(outbox.path, timeout_s)
 
 
 def outbox_writable(path: Path, timeout_s: float) -> bool:
-    """Whether the outbox database at ``path`` takes a write now, and reads whole.
+    """Whether the outbox database at ``path`` takes a write now.
 
     A connection of its own, opened read-write without creating the file.
     ``BEGIN IMMEDIATE`` takes SQLite's write lock (it times out while another
     writer is stuck); a table made and rolled back inside it fails on a
     read-only file or file system, where SQLite quietly opened the file for
     reading only. The rollback leaves the disk untouched: the SD card wears
-    no faster for it. Then ``PRAGMA quick_check`` reads every page (a damaged
-    one the presses have not reached yet included) without blocking the
-    kiosk's writes (WAL): an outbox of a few thousand ratings takes
-    milliseconds (bench/kiosk_outbox_check.py).
+    no faster for it.
     """
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout_s,
@@ -93,9 +97,27 @@ def outbox_writable(path: Path, timeout_s: float) -> bool:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE watchdog_probe (x)")
         conn.execute("ROLLBACK")
+        return True
     except sqlite3.Error as err:
-        conn.close()
         log.error("outbox %s is not writable: %s", path, err)
+        return False
+    finally:
+        conn.close()
+
+
+def outbox_pages_sound(path: Path, timeout_s: float) -> bool:
+    """Whether SQLite's ``PRAGMA quick_check`` finds every page of the outbox at ``path`` sound.
+
+    It reads the whole file (a damaged page that no press has reached yet
+    included) on a connection of its own, without blocking the kiosk's writes
+    (WAL). Milliseconds for a few thousand ratings, half a second for 100,000
+    waiting after weeks offline (bench/kiosk_outbox_check.py): ``Watchdog``
+    spaces the checks so that they take at most ``CHECK_SHARE`` of its time.
+    """
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout_s)
+    except sqlite3.Error as err:
+        log.error("outbox %s cannot be opened: %s", path, err)
         return False
     try:
         found = [row[0] for row in conn.execute("PRAGMA quick_check")]
@@ -110,11 +132,19 @@ def outbox_writable(path: Path, timeout_s: float) -> bool:
 
 
 class Watchdog:
-    """A daemon thread that sends ``WATCHDOG=1`` every ``interval`` seconds while ``outbox_usable``."""
+    """A daemon thread that sends ``WATCHDOG=1`` every ``interval`` seconds while ``outbox_usable``.
 
-    def __init__(self, outbox: Outbox, interval: float) -> None:
+    The write probe runs before every ping; the page check (``outbox_pages_sound``)
+    too, unless the last one took so long that running it again now would spend
+    more than ``CHECK_SHARE`` of the time on it: a large outbox is read whole
+    less often (every 50 s for 100,000 ratings), a small one before every ping.
+    """
+
+    def __init__(self, outbox: Outbox, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.outbox = outbox
         self.interval = interval
+        self._clock = clock
+        self._next_page_check = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="systemd-watchdog", daemon=True)
 
@@ -126,9 +156,18 @@ class Watchdog:
         self._stop.set()
         self._thread.join(self.interval + 1)
 
+    def check(self) -> bool:
+        """One check before a ping: whether to send it."""
+        started = self._clock()
+        read_pages = started >= self._next_page_check
+        # The check may wait for a busy writer, but never past the next ping.
+        usable = outbox_usable(self.outbox, timeout_s=self.interval / 2, read_pages=read_pages)
+        if read_pages:
+            self._next_page_check = started + (self._clock() - started) / CHECK_SHARE
+        return usable
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            # The check may wait for a busy writer, but never past the next ping.
-            if outbox_usable(self.outbox, timeout_s=self.interval / 2):
+            if self.check():
                 notify("WATCHDOG=1")
             self._stop.wait(self.interval)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from datetime import datetime, timezone
@@ -118,6 +119,12 @@ class Uploader(threading.Thread):
             return delay
         except CentralError as err:
             return self._failed("unreachable", err)
+        except (sqlite3.Error, OSError) as err:
+            # The outbox itself failed (a damaged page, the disk): the thread lives on, the watchdog
+            # stops (notify.py) and the restart sets a damaged outbox aside (outbox_rescue.py).
+            self.outbox.note_failure(err)
+            log.exception("the outbox failed during an upload round")
+            return self.retry_max_s
         self._failures = 0
         self._set_central("ok", None)
         return delay

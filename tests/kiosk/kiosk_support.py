@@ -505,3 +505,32 @@ def start_kiosk(tmp_path: Path, notify_path: Path, *, drop_root_powers: bool = F
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return kiosk
 
+
+# A failing SD card, by hand.
+def ratings_root_page(db: Path) -> tuple[int, int]:
+    """(offset in the file, page size) of the page at the root of the ``ratings`` table."""
+    conn = sqlite3.connect(db)
+    try:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ratings'").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    return (root - 1) * size, size
+
+
+def damage_page_under_a_running_kiosk(db: Path) -> None:
+    """Garble the header of the ``ratings`` table's page in the file, as a failing SD card does.
+
+    Everything in the journal is first written into the file (so the page is read from the file),
+    and another connection then writes, so the kiosk's own connection reads its pages again.
+    """
+    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+    try:
+        assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        offset, _ = ratings_root_page(db)
+        with open(db, "r+b") as f:
+            f.seek(offset + 1)  # the page type stays; its free-block pointer and cell count go
+            f.write(b"\xff" * 7)
+        conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
+    finally:
+        conn.close()

@@ -13,7 +13,9 @@ import requests
 
 from kiosk import notify
 
-from .kiosk_support import WATCHDOG_USEC, first_message, received, start_kiosk
+from .kiosk_support import (
+    WATCHDOG_USEC, damage_page_under_a_running_kiosk, first_message, open_service, received, start_kiosk,
+)
 
 
 def test_kiosk_notify_ready_once_serving_then_watchdog_then_stopping(tmp_path, notify_socket):
@@ -86,3 +88,19 @@ def test_kiosk_notify_abstract_socket_and_watchdog_owner():
     # A child that inherited its parent's watchdog variables must not ping for it.
     assert notify.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
     assert notify.watchdog_interval({}) is None
+
+
+def test_kiosk_watchdog_reads_a_large_outbox_less_often(tmp_path):
+    service = open_service(tmp_path)
+    for _ in range(400):
+        service.outbox.add_rating(score=3, officer_id=None, source="touch", created_at="x", sendable_at=0,
+                                  awaiting_reasons=False)
+    # A page check that takes 1 s (a large outbox on a slow card) is spaced 1 / CHECK_SHARE s apart.
+    times = iter([0.0, 1.0, 15.0, 30.0, 100.0, 100.5])
+    watchdog = notify.Watchdog(service.outbox, 15.0, clock=lambda: next(times))
+    assert watchdog.check()
+    damage_page_under_a_running_kiosk(tmp_path / "outbox.db")
+    assert watchdog.check() and watchdog.check(), "the write probe alone between two page checks"
+    assert not watchdog.check(), "the page check, 1 / CHECK_SHARE s after the last: the damaged page"
+    assert notify.CHECK_SHARE == 0.01
+    service.close()

@@ -5,16 +5,20 @@ The kiosk is the real ``python -m kiosk``; the central service the real one wher
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
-import requests
 
+from kiosk.central import Central
+from kiosk.notify import outbox_usable
 from kiosk.outbox import SEQ_BLOCK, ConfigCache, Outbox
 from kiosk.outbox_rescue import damaged_files, open_outbox
+from kiosk.service import KioskService
+from kiosk.uploader import Uploader
 
-from .kiosk_support import KioskProcess, central_config, first_message, received, start_kiosk, wait_for
+from .kiosk_support import (
+    KioskProcess, central_config, damage_page_under_a_running_kiosk, first_message, received, start_kiosk, wait_for,
+)
 
 
 def damage_header(db: Path) -> None:
@@ -26,35 +30,6 @@ def damage_header(db: Path) -> None:
 def damage_truncate(db: Path) -> None:
     data = db.read_bytes()
     db.write_bytes(data[: len(data) // 2 + 100])
-
-
-def ratings_root_page(db: Path) -> tuple[int, int]:
-    """(offset in the file, page size) of the page at the root of the ``ratings`` table."""
-    conn = sqlite3.connect(db)
-    try:
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ratings'").fetchone()[0]
-        size = conn.execute("PRAGMA page_size").fetchone()[0]
-    finally:
-        conn.close()
-    return (root - 1) * size, size
-
-
-def damage_page_under_a_running_kiosk(db: Path) -> None:
-    """Garble the header of the ``ratings`` table's page in the file, as a failing SD card does.
-
-    Everything in the journal is first written into the file (so the page is read from the file),
-    and another connection then writes, so the kiosk's own connection reads its pages again.
-    """
-    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
-    try:
-        assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
-        offset, _ = ratings_root_page(db)
-        with open(db, "r+b") as f:
-            f.seek(offset + 1)  # the page type stays; its free-block pointer and cell count go
-            f.write(b"\xff" * 7)
-        conn.execute("UPDATE meta SET value = value WHERE key = 'last_seq'")
-    finally:
-        conn.close()
 
 
 def kiosk_seqs(central, kiosk_id: int) -> list[int]:
@@ -166,7 +141,14 @@ def test_rescue_lost_outbox_goes_on_past_the_reserved_numbers(tmp_path):
     _, seq = outbox.add_rating(score=3, officer_id=None, source="touch", created_at="x", sendable_at=0,
                                awaiting_reasons=False)
     assert seq == SEQ_BLOCK + 1
-    assert outbox.get_meta("outbox_replaced")["reason"] == "missing"
+    replaced = outbox.get_meta("outbox_replaced")
+    assert (replaced["reason"], replaced["file"], replaced["seq_from"]) == ("missing", None, SEQ_BLOCK + 1)
+    # The heartbeat tells the central service, which then knows why the numbers jump.
+    uploader = Uploader(KioskService(outbox, ConfigCache(tmp_path)), Central("http://127.0.0.1:9", "t"))
+    beat = uploader.heartbeat_body()
+    assert beat["outbox_replaced_at"] == replaced["at"] and beat["last_seq"] == SEQ_BLOCK + 1
+    assert beat["upload_error"] is None
+    uploader.central.close()
     outbox.close()
     # A sound outbox opens as it is: its numbers go on by one.
     outbox = open_outbox(tmp_path)
@@ -191,3 +173,19 @@ def test_rescue_ratings_set_aside_for_a_whole_requests_refusal_go_back_at_start(
     assert outbox.rejected_duty_events() == []
     assert outbox.counts() == {"outbox_depth": 3, "rejected": 1, "duty_pending": 1, "duty_rejected": 0}
     outbox.close()
+
+
+def test_rescue_uploader_survives_a_damaged_page_and_marks_the_outbox_failing(tmp_path):
+    service = KioskService.open(tmp_path)
+    service.apply_config(central_config(), etag="test-1")
+    for _ in range(400):
+        service.outbox.add_rating(score=3, officer_id=None, source="touch", created_at="x", sendable_at=0,
+                                  awaiting_reasons=False)
+    damage_page_under_a_running_kiosk(tmp_path / "outbox.db")
+    uploader = Uploader(service, Central("http://127.0.0.1:9", "t"), retry_max_s=2)
+    uploader._config_stale = False
+    assert uploader.round() == 2, "the round ends, the thread would go on"
+    assert "malformed" in service.outbox.failing
+    assert not outbox_usable(service.outbox, timeout_s=1)
+    uploader.central.close()
+    service.close()
