@@ -13,7 +13,7 @@ PYTEST := $(PY) -m pytest -q -n 2 --dist loadscope
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test test-at bench translations chromium shellcheck office-tools clean
+.PHONY: run test test-at bench translations chromium shellcheck office-tools booted-tree clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,15 +48,21 @@ office-tools:
 	  echo "Installing Debian's LibreOffice Calc (no GUI) and poppler-utils for the official report's tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui poppler-utils >/dev/null; }
 
+# The booted-system tests (tests/deploy/test_booted_*.py) boot Debian trees with systemd-nspawn:
+# made once and cached outside the checkout (/var/cache/hailong-test), see deploy/README.md.
+# Without root this says why and the tests skip; under CI=true that fails.
+booted-tree:
+	@bash tests/deploy/booted/prepare.sh
+
 run: $(VENV)/.installed-run translations
 	VENV=$(VENV) bash deploy/run-demo.sh
 
-test: $(VENV)/.installed-test translations chromium shellcheck office-tools
+test: $(VENV)/.installed-test translations chromium shellcheck office-tools booted-tree
 	$(PYTEST)
 
 # No test may depend on the date or the hour: every Python process of the run reads a
 # clock moved to WHEN, which `date -d` understands (tests/moved_clock/sitecustomize.py).
-test-at: $(VENV)/.installed-test translations chromium shellcheck office-tools
+test-at: $(VENV)/.installed-test translations chromium shellcheck office-tools booted-tree
 	@test -n "$(WHEN)" || { echo 'make test-at WHEN="2027-01-01 02:00 +07:00"'; exit 2; }
 	HAILONG_CLOCK_OFFSET_S=$$(( $$(date -d "$(WHEN)" +%s) - $$(date +%s) )) PYTHONPATH=tests/moved_clock \
 	  $(PYTEST) -W ignore::pytest.PytestAssertRewriteWarning

@@ -115,12 +115,12 @@ for port in $ports; do
 done
 # The nightly backup dumps a PostgreSQL on this machine, as its postgres user, into a
 # folder of that user's: the only place its unit may write.
-case $database_url in postgresql*)
-  if getent passwd postgres >/dev/null; then
-    put_dir 0700 postgres:postgres /var/backups/hailong
-    systemctl enable hailong-admin-backup.timer
-  fi ;;
-esac
+backup_timer=''
+case $database_url in postgresql*) ! getent passwd postgres >/dev/null || backup_timer=hailong-admin-backup.timer ;; esac
+if [ -n "$backup_timer" ]; then
+  put_dir 0700 postgres:postgres /var/backups/hailong
+  systemctl enable "$backup_timer"
+fi
 
 say "== nginx"
 if [ -n "$tls_cert" ]; then
@@ -152,4 +152,8 @@ admin_healthy() {
   done
 }
 activate_release "$APP" "$rel" admin_healthy
+# Enabled units start at the next boot; these would wait for it: the nightly backup's timer
+# (no backup before a reboot otherwise) and the target that groups the running instances.
+# shellcheck disable=SC2086 # empty or one unit
+systemctl start hailong-admin.target $backup_timer
 say "Xong: https://$server_name/ — tạo tài khoản: deploy/README.md. / Done: https://$server_name/ — create accounts: deploy/README.md."

@@ -281,14 +281,26 @@ def checkout(dest: Path, *paths: str) -> Path:
     return dest
 
 
-def wheelhouse() -> Path:
-    """A wheelhouse of requirements.txt for this machine, made once and kept in the user's cache."""
+# pip's options for wheels another machine runs: a Pi (64-bit ARM) with Debian bookworm's CPython 3.11.
+FOREIGN = {"arm64": ["--only-binary=:all:", "--platform", "manylinux2014_aarch64", "--platform",
+                     "manylinux_2_17_aarch64", "--platform", "manylinux_2_28_aarch64", "--platform", "linux_aarch64",
+                     "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3",
+                     "--abi", "none"]}
+
+
+def wheelhouse(arch: str | None = None) -> Path:
+    """A wheelhouse of requirements.txt, made once and kept in the user's cache.
+
+    For this machine, or with ``arch`` ("arm64") for a Pi's CPU, as deploy/README.md tells a technician.
+    """
     requirements = (REPO / "requirements.txt").read_bytes()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = cache / "hailong-test-wheelhouse" / hashlib.sha256(requirements).hexdigest()[:12]
+    name = hashlib.sha256(requirements).hexdigest()[:12] + (f"-{arch}" if arch else "")
+    folder = cache / "hailong-test-wheelhouse" / name
     if not (folder / ".complete").exists():
         done = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "-r", str(REPO / "requirements.txt"),
-                               "-d", str(folder)], capture_output=True, text=True, timeout=600)
+                               "-d", str(folder), *FOREIGN.get(arch or "", [])],
+                              capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             if os.environ.get("CI") == "true":
                 pytest.fail(f"could not build the test wheelhouse: {done.stderr}")
