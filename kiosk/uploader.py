@@ -45,6 +45,7 @@ DEFAULT_HEARTBEAT_S = 60.0
 # that is no UUID, an item that is no object. Any other (too large, malformed JSON, an empty batch,
 # a code this kiosk does not know) is not that item's fault, so it never sets one aside.
 ITEM_REFUSALS = ("invalid_id", "bad_shape")
+UPLOAD_ERROR_MAX = 300
 
 
 def backoff_s(failures: int, cap: float, rng: Callable[[], float] = random.random) -> float:
@@ -262,7 +263,8 @@ class Uploader(threading.Thread):
             "uptime_s": int(time.monotonic() - self._started_at),
             "clock": local_now_iso(self._clock()),
             "on_duty_officer_id": self.service.on_duty_officer_id(),
-            "upload_error": self._upload_error,
+            # A sentence, not a page: an error quoting a long address is cut.
+            "upload_error": None if self._upload_error is None else self._upload_error[:UPLOAD_ERROR_MAX],
             "outbox_replaced_at": replaced.get("at") if isinstance(replaced, dict) else None,
         }
 

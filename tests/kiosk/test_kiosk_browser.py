@@ -26,7 +26,9 @@ from kiosk.service import ANSWER_SETTLE_S, KioskService
 from kiosk.tracking import tracking_code
 
 from ..ports_support import free_port
-from .kiosk_support import PIN_BINH, central_config, open_service, serving, stored_ratings
+from .kiosk_support import (
+    PIN_BINH, central_config, damage_page_under_a_running_kiosk, open_service, serving, stored_ratings,
+)
 from .screen_support import (
     LANDSCAPE,
     LAYOUT_PROBLEMS,
@@ -555,6 +557,40 @@ def test_browser_reasons_the_kiosk_failed_to_store_are_asked_again(page, kiosk, 
     assert kiosk.ratings() == [(1, "touch", ["bribe"])]
     # The kiosk's 500 is the failure the page was told of, not a fault of the page.
     page.errors[:] = [e for e in page.errors if "500" not in e]
+
+
+def test_browser_a_press_the_damaged_outbox_cannot_store_is_never_thanked(page, kiosk):
+    page.locator('[data-score="3"]').tap()
+    view(page, "thanks")
+    view(page, "idle")
+    damage_page_under_a_running_kiosk(kiosk.data_dir / "outbox.db")
+    page.evaluate(RECORD_VIEWS)
+    notice = page.locator("[data-press-notice]")
+    for press in (lambda: page.locator('[data-score="2"]').tap(),
+                  lambda: page.request.post(f"{kiosk.url}/dev/press/3")):
+        press()
+        notice.wait_for(state="visible")
+        assert notice.inner_text() == ("Ki-ốt gặp sự cố, chưa ghi nhận được đánh giá của Ông/Bà."
+                                       " Xin đợi ít phút rồi đánh giá lại.")
+        assert page.evaluate("window.__views") == [], "the rating view stays: never a thanks, never a dead screen"
+        page.evaluate("document.getElementById('press-notice').hidden = true")
+    page.locator('[data-action="language"]').tap()
+    page.locator('[data-score="1"]').tap()
+    notice.wait_for(state="visible")
+    assert notice.inner_text().startswith("The kiosk has a fault and could not record your rating.")
+    assert kiosk.service.outbox.failing is not None, "the watchdog stops: systemd restarts the kiosk"
+    assert len(stored_ratings_readable(kiosk.data_dir)) == 1
+
+
+def stored_ratings_readable(data_dir: Path) -> list[str]:
+    """The ids of the ratings still readable by their index (the table's own page is the damaged one)."""
+    import sqlite3
+
+    conn = sqlite3.connect(data_dir / "outbox.db")
+    try:
+        return [row[0] for row in conn.execute("SELECT uuid FROM ratings INDEXED BY sqlite_autoindex_ratings_1")]
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["800x480", "720x1280"])
