@@ -123,8 +123,8 @@ def stop(name):
 
 def start(name):
     s = unit_settings(name)
-    if s is None:
-        return 0
+    if s is None or "ExecStart" not in s:
+        return 0  # not installed under this root, or a target: recorded only
     env = dict(os.environ)
     for line in s.get("EnvironmentFile", []):
         path = rooted(line.lstrip("-"))

@@ -56,6 +56,8 @@ def test_deploy_admin_install_twice(tmp_path):
         for unit in ("hailong-admin.target", f"hailong-admin@{port}.service", f"hailong-admin@{port + 1}.service"):
             assert ["systemctl", "enable", unit] in calls
         assert ["nginx", "-t", "-q"] in calls
+        # Started now, not only at the next boot (SQLite: no PostgreSQL backup timer).
+        assert ["systemctl", "start", "hailong-admin.target"] in calls
         # The schema is there: init-db ran as the service's user.
         with sqlite3.connect(machine.root / "var/lib/hailong-admin/hailong.db") as db:
             assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ratings'").fetchone() == (1,)
