@@ -137,10 +137,10 @@ class DeadlineChannel(HTTPChannel):
         self.opened = time.monotonic()
 
     def service(self) -> None:
-        try:
-            super().service()
-        finally:
-            self.served = True
+        # Set before the request is taken off the queue: never a moment where an
+        # answered connection looks like one that has yet to send its first request.
+        self.served = True
+        super().service()
 
     def readable(self) -> bool:
         if self.overdue(time.monotonic()):

@@ -135,10 +135,10 @@ def answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 
 def closed_by_peer(sock: socket.socket) -> bool:
-    """Whether the other side has closed ``sock`` (what it sent before is read and dropped)."""
-    # recv without waiting rather than select(), which cannot watch a socket numbered past 1023.
+    """Whether the other side has closed the non-blocking ``sock`` (what it sent before is read and dropped)."""
+    # recv rather than select(), which cannot watch a socket numbered past 1023.
     try:
-        while sock.recv(65536, socket.MSG_DONTWAIT):
+        while sock.recv(65536):
             pass
     except BlockingIOError:
         return False
@@ -161,6 +161,8 @@ class SlowClients:
         for _ in range(count):
             sock = connect(port)
             sock.sendall(start)
+            # Never waiting on one: a socket with a timeout waits for data before each recv.
+            sock.setblocking(False)
             self.socks.append(sock)
         self.closed: set[int] = set()
         self.stopping = threading.Event()
@@ -327,11 +329,11 @@ def test_idle_connection_after_an_answer_kept_past_the_header_deadline(serve):
     # nginx keeps idle connections to an instance for reuse: cutting one would fail its next request.
     service = serve(ADMIN_HEADER_TIMEOUT="1")
     with connect(service.port) as sock:
-        for _ in range(2):
+        for pause_s in (3, 0):
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hailong\r\n\r\n")
             status, _, body = answer(sock)
             assert (status, json.loads(body)["status"]) == (200, "ok")
-            time.sleep(3)
+            time.sleep(pause_s)
 
 
 @pytest.mark.parametrize("name, value, low, high", [
