@@ -20,7 +20,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..db import db, utcnow, write_transaction
 from ..models import SignInSession, User
@@ -56,12 +56,16 @@ def expired(row: SignInSession, now: datetime) -> bool:
             or now - row.started_at > timedelta(seconds=config["SESSION_MAX_S"]))
 
 
+# Built once: this runs on every console request.
+_SESSION_WITH_USER = (
+    select(SignInSession, User).join(User, SignInSession.user_id == User.id)
+    .where(SignInSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load(token: str) -> User | None:
     """The user of the open session ``token`` names, or None (unknown, ended, expired, or the user deactivated)."""
-    found = db.session.execute(
-        select(SignInSession, User).join(User, SignInSession.user_id == User.id)
-        .where(SignInSession.token_hash == token_hash(token))
-    ).first()
+    found = db.session.execute(_SESSION_WITH_USER, {"token_hash": token_hash(token)}).first()
     if found is None:
         return None
     row, user = found

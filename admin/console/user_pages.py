@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from .. import audit
 from ..access import require_role
 from ..db import db, write_transaction
 from ..models import ROLES, User
@@ -217,4 +218,19 @@ def user_unlock(user_id: int):
         flash(gettext("Signing in is open again for %(name)s.", name=user.username), "success")
     else:
         flash(gettext("%(name)s had no failed sign-ins to clear.", name=user.username), "info")
+    return redirect(url_for("console.user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@require_role("admin")
+def user_end_sessions(user_id: int):
+    """Sign the account out of every browser (a lost phone, a shared computer), keeping the password."""
+    user = db.get_or_404(User, user_id)
+    write_transaction()
+    # An administrator ending their own sessions keeps the one they are using.
+    ended = sign_in_sessions.end_all(user.id, keep=sign_in_sessions.current_id())
+    if ended:
+        audit.record("end_sessions", "user", user.id, {"open_sessions": ended}, {"open_sessions": 0})
+    db.session.commit()
+    flash(gettext("%(n)d sessions of %(name)s ended.", n=ended, name=user.username), "success")
     return redirect(url_for("console.user", user_id=user.id))

@@ -149,3 +149,30 @@ def test_ending_a_session_needs_the_csrf_token(app, canbo):
 
 def test_sessions_page_needs_sign_in(app):
     assert refused(app.test_client(), "/account/sessions")
+
+
+def test_admin_signs_an_account_out_of_every_browser_keeping_its_password(app, canbo):
+    from admin.models import AuditEntry
+
+    admin = signed_in(app, "admin", username="quantri")
+    office, phone = app.test_client(), app.test_client()
+    login(office, "canbo")
+    login(phone, "canbo")
+    assert "Phiên đang mở 2" in text(admin.get(f"/users/{canbo}"))
+    response = submit(admin, f"/users/{canbo}", f"/users/{canbo}/sessions/end")
+    assert "Đã kết thúc 2 phiên của canbo." in text(admin.get(response.headers["Location"]))
+    assert refused(office) and refused(phone)
+    assert admin.get("/").status_code == 200
+    assert login(app.test_client(), "canbo").status_code == 302
+    with app.app_context():
+        [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "end_sessions")).all()
+        assert (entry.actor, entry.entity_id, entry.before) == ("quantri", str(canbo), {"open_sessions": 2})
+
+
+@pytest.mark.parametrize("role", ["manager", "inspector", "viewer"])
+def test_only_an_administrator_ends_someone_elses_sessions(app, world, canbo, role):
+    victim = app.test_client()
+    login(victim, "canbo")
+    other = signed_in(app, role, world.province_id)
+    assert submit(other, "/", f"/users/{canbo}/sessions/end").status_code == 403
+    assert victim.get("/").status_code == 200
