@@ -31,6 +31,7 @@ import json
 import resource
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import Flask
 from waitress import create_server
@@ -53,6 +54,8 @@ BODY_IN_MEMORY = 256 * 1024
 # Idle after an answer: longer than nginx keeps an idle connection to an
 # instance (keepalive_timeout, 60 s), so nginx closes it first.
 IDLE_TIMEOUT_S = 120
+# What a parser keeps of a request's first bytes, to find its path when waitress cannot.
+START_BYTES = 1024
 # Files a process opens besides its connections: database, logs, modules.
 SPARE_FILES = 256
 
@@ -90,12 +93,20 @@ class TimedParser(HTTPRequestParser):
         # The channel makes a parser when the first byte of a request arrives.
         self.began = time.monotonic()
         self.headers_done_at: float | None = None
+        self.start = b""
 
     def received(self, data: bytes) -> int:
+        if len(self.start) < START_BYTES:
+            self.start = (self.start + data)[:START_BYTES]
         consumed = super().received(data)
         if self.headers_finished and self.headers_done_at is None:
             self.headers_done_at = time.monotonic()
         return consumed
+
+    def requested_path(self) -> str:
+        """The path of the request line as it came, also where waitress put its own in place (431)."""
+        words = self.start.lstrip().split(b"\r\n", 1)[0].split(b" ")
+        return urlsplit(words[1].decode("latin-1")).path if len(words) > 1 else ""
 
 
 class ProtocolErrorTask(ErrorTask):
@@ -104,7 +115,7 @@ class ProtocolErrorTask(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
         # A request whose first line could not be read has no path: it gets the sentence.
-        path = getattr(self.request, "path", "") or ""
+        path = self.request.requested_path()
         if path == "/api" or path.startswith("/api/"):
             code, message = API_ERRORS.get(error.code, ("error", "The request failed."))
             body = json.dumps(error_body(code, message), ensure_ascii=False).encode()

@@ -270,14 +270,29 @@ def test_api_body_within_the_services_limit_but_past_the_apis_gets_the_apis_json
     assert response.json()["error"]["code"] == "too_large"
 
 
-def test_malformed_http_under_api_answered_in_json(serve):
+@pytest.mark.parametrize("header, status, code", [
+    ("Content-Length: many", 400, "bad_request"),
+    ("Transfer-Encoding: gzip", 501, "not_implemented"),
+    # Past 64 KiB of headers waitress reads no further, and forgets the path it was given.
+    ("X-Padding: " + "a" * 70_000, 431, "headers_too_large"),
+])
+def test_what_waitress_refuses_under_api_answered_in_json(serve, header, status, code):
     service = serve()
     with connect(service.port) as sock:
-        announce(sock, "/api/v1/ratings", "Content-Length: many")
-        status, headers, body = answer(sock)
-    assert status == 400
+        announce(sock, "/api/v1/ratings", header)
+        answered, headers, body = answer(sock)
+    assert answered == status
     assert headers["content-type"] == "application/json"
-    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert json.loads(body)["error"]["code"] == code
+
+
+def test_what_waitress_refuses_elsewhere_answered_in_both_languages(serve):
+    service = serve()
+    with connect(service.port) as sock:
+        sock.sendall(b"GET /officers HTTP/1.1\r\nHost: hailong\r\nX-Padding: " + b"a" * 70_000 + b"\r\n\r\n")
+        status, headers, body = answer(sock)
+    assert status == 431
+    assert body.decode() == "Phần đầu yêu cầu quá lớn. / The request's headers are too large.\n"
 
 
 # --- slow clients -------------------------------------------------------------------------
