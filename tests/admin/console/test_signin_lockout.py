@@ -185,3 +185,31 @@ def test_unlock_user_command_refuses_an_unknown_name(app, runner):
     assert "Không có tài khoản 'khongco'. / There is no account 'khongco'." in result.output
     with app.app_context():
         assert not db.session.scalars(select(AuditEntry)).all()
+
+
+def test_device_cookie_goes_only_to_the_sign_in_page_and_never_to_scripts(app, canbo):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"csrf_token": csrf_token(page), "username": "canbo", "password": PASSWORD})
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("hl_device=")]
+    assert "Path=/login" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "canbo" not in cookie.split(";")[0].split(".")[-1]
+
+
+def test_every_kind_of_lock_is_audited_once(app, canbo):
+    app.config.update(LOGIN_ADDRESS_MAX_FAILURES=6, LOGIN_ACCOUNT_MAX_FAILURES=6)
+    owner = app.test_client()
+    login_from(owner, OFFICE, "canbo")
+    sign_out(owner)
+    for _ in range(5):
+        login_from(owner, OFFICE, "canbo", "nope")  # the owner's browser: its own lock
+    for n in range(6):
+        login_from(app.test_client(), f"192.0.2.{n + 1}", "canbo", "nope")  # many addresses: the account's lock
+    for n in range(6):
+        login_from(app.test_client(), ATTACKER, f"ten{n}", "nope")  # one address, many names: the address's lock
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "lock_sign_in")).all()
+    kinds = [(e.after["account"], e.after["address"], e.after.get("device", False)) for e in entries]
+    assert len(kinds) == 3
+    assert set(kinds) == {("canbo", OFFICE, True), ("canbo", None, False), (None, ATTACKER, False)}
+    assert all(e.after["failures"] and e.after["until"] for e in entries)

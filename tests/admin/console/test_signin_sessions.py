@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from admin.db import db, utcnow
-from admin.models import SignInSession
+from admin.models import SignInSession, User
 
 from .console_support import add_user, csrf_token, login, signed_in, submit, text
 
@@ -176,3 +176,42 @@ def test_only_an_administrator_ends_someone_elses_sessions(app, world, canbo, ro
     other = signed_in(app, role, world.province_id)
     assert submit(other, "/", f"/users/{canbo}/sessions/end").status_code == 403
     assert victim.get("/").status_code == 200
+
+
+def test_signing_out_of_one_browser_leaves_the_others_signed_in(app, canbo):
+    office, phone = app.test_client(), app.test_client()
+    login(office, "canbo")
+    login(phone, "canbo")
+    submit(office, "/", "/logout")
+    assert refused(office)
+    assert phone.get("/").status_code == 200
+
+
+def test_a_user_ends_all_their_other_sessions_at_once(app, canbo):
+    office, phone, laptop = app.test_client(), app.test_client(), app.test_client()
+    for client in (office, phone, laptop):
+        login(client, "canbo")
+    response = submit(office, "/account/sessions", "/account/sessions/end-others")
+    assert "Đã kết thúc 2 phiên khác." in text(office.get(response.headers["Location"]))
+    assert refused(phone) and refused(laptop)
+    assert office.get("/").status_code == 200
+    assert "Kết thúc mọi phiên khác" not in text(office.get("/account/sessions"))
+
+
+def test_a_cookie_of_the_old_kind_naming_a_user_id_is_refused(app, canbo):
+    from flask.sessions import SecureCookieSessionInterface
+
+    with app.app_context():
+        fingerprint = db.session.get(User, canbo).session_fingerprint()
+    signer = SecureCookieSessionInterface().get_signing_serializer(app)
+    old = app.test_client()
+    old.set_cookie("session", signer.dumps({"_user_id": f"{canbo}:{fingerprint}", "_fresh": True}))
+    assert refused(old)
+
+
+def test_ending_a_session_is_a_post_and_an_unknown_one_is_404(app, canbo):
+    client = app.test_client()
+    login(client, "canbo")
+    assert client.get("/account/sessions/1/end").status_code == 405
+    assert submit(client, "/account/sessions", "/account/sessions/999999/end").status_code == 404
+    assert client.get("/").status_code == 200
