@@ -90,7 +90,8 @@ class Desk(db.Model):
     __tablename__ = "desks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The value it replaces is loaded before a change, so that both units' kiosks see it (``config_stamps``).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, active_history=True)
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -107,7 +108,8 @@ class Officer(db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(200), default="")
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The value it replaces is loaded before a change, so that both units' kiosks see it (``config_stamps``).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True, active_history=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Salted hash of the kiosk sign-in PIN; the kiosk checks it offline.
     pin_hash: Mapped[str | None] = mapped_column(String(200))
@@ -137,7 +139,8 @@ class Kiosk(db.Model):
     __tablename__ = "kiosks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), index=True)
+    # The value it replaces is loaded before a change, so that both units' kiosks see it (``config_stamps``).
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), index=True, active_history=True)
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -208,6 +211,25 @@ class Setting(db.Model):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class ConfigStamp(db.Model):
+    """A random number drawn anew, in the same transaction, by every change to what kiosk configs hold.
+
+    ``scope`` 0 stands for what every kiosk's config holds (the scale, the
+    reasons, the kiosk settings); a unit's id for what its kiosks' configs
+    hold of it (its name, its desks and kiosks, its officers and their
+    photos). ``config_stamps`` draws them; a kiosk's config version is made
+    of them and of who is on duty at its desk (``api.kiosk_config``), read in
+    one statement, so every copy of the service agrees on it at once.
+    Random rather than a counter: a database restored from a backup then
+    never gives again a version that kiosks hold with other contents.
+    """
+
+    __tablename__ = "config_stamps"
+
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class Rating(db.Model):
@@ -599,3 +621,7 @@ class WatchMark(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_day: Mapped[date | None] = mapped_column(Date)
+
+
+# Registers the flush listener that draws the stamps above; last, as it reads these models.
+from . import config_stamps  # noqa: E402,F401

@@ -6,18 +6,20 @@ unknown or revoked token gets 401 (docs/protocol.md §2).
 from __future__ import annotations
 
 import functools
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Request, g, request
 from flask.sessions import NullSession, SecureCookieSessionInterface
 
-from ..db import db, writing
-from ..driver import driver_for
+from ..db import db, utcnow, writing
+from ..driver import Driver, driver_for
 from ..errors import ApiError
 from ..kiosks import hash_token
 from ..models import Kiosk
+from .kiosk_config import VERSION_COLUMNS, VERSION_JOINS, config_version, version_params
+from .hot_path import fetch_one
 
 API_PREFIX = "/api/"
 
@@ -37,29 +39,43 @@ class KioskRef:
         return cls(kiosk.id, kiosk.desk_id, kiosk.desk.unit_id, kiosk.created_at, kiosk.clock_offset_s)
 
 
-TOKEN_SQL = (
-    "SELECT kiosks.id, kiosks.desk_id, desks.unit_id, kiosks.created_at, kiosks.clock_offset_s "
-    "FROM kiosks JOIN desks ON desks.id = kiosks.desk_id WHERE kiosks.token_hash = ? AND kiosks.enabled"
-)
+# The enabled kiosk holding a token: the look-up of every kiosk request.
+TOKEN_COLUMNS = "kiosks.id, kiosks.desk_id, desks.unit_id, kiosks.created_at, kiosks.clock_offset_s"
+TOKEN_FROM = "kiosks JOIN desks ON desks.id = kiosks.desk_id"
+TOKEN_WHERE = "kiosks.token_hash = ? AND kiosks.enabled"
+TOKEN_SQL = f"SELECT {TOKEN_COLUMNS} FROM {TOKEN_FROM} WHERE {TOKEN_WHERE}"
+# The same, with the kiosk's config version (``kiosk_config``): one statement for a heartbeat or a config poll.
+VERSIONED_TOKEN_SQL = f"SELECT {TOKEN_COLUMNS}, {VERSION_COLUMNS} FROM {TOKEN_FROM} {VERSION_JOINS} WHERE {TOKEN_WHERE}"
+
+
+def _ref(driver: Driver, row: tuple[Any, ...]) -> KioskRef:
+    kiosk_id, desk_id, unit_id, created_at, offset = row[:5]
+    return KioskRef(kiosk_id, desk_id, unit_id, driver.reader(Kiosk.__table__.c.created_at)(created_at), offset)
 
 
 def authenticate(token: str) -> KioskRef | None:
     """The enabled kiosk holding ``token``, or None.
 
-    Runs on every kiosk request, so it is one plain statement on a pooled
-    connection of its own (see ``driver``), outside the session.
+    Runs on every kiosk request, so it is one plain statement on a
+    connection of its own (see ``driver`` and ``hot_path``), outside the session.
     """
     if not token:
         return None
     driver = driver_for(db.engine.dialect)
-    with closing(db.engine.raw_connection()) as conn:
-        cur = conn.cursor()
-        cur.execute(driver.sql(TOKEN_SQL), (hash_token(token),))
-        row = cur.fetchone()
+    row = fetch_one(driver.sql(TOKEN_SQL), (hash_token(token),))
+    return None if row is None else _ref(driver, row)
+
+
+def authenticate_versioned(token: str, at: datetime) -> tuple[KioskRef, str] | None:
+    """The enabled kiosk holding ``token`` and its config version at ``at``, in one statement; or None."""
+    if not token:
+        return None
+    driver = driver_for(db.engine.dialect)
+    row = fetch_one(driver.sql(VERSIONED_TOKEN_SQL), (*version_params(driver, at), hash_token(token)))
     if row is None:
         return None
-    kiosk_id, desk_id, unit_id, created_at, offset = row
-    return KioskRef(kiosk_id, desk_id, unit_id, driver.reader(Kiosk.__table__.c.created_at)(created_at), offset)
+    kiosk = _ref(driver, row)
+    return kiosk, config_version(driver, (kiosk.id, kiosk.desk_id, kiosk.unit_id), row[5:])
 
 
 class KioskSessionInterface(SecureCookieSessionInterface):
@@ -75,11 +91,13 @@ class KioskSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def kiosk_auth(writes: bool = False):
+def kiosk_auth(writes: bool = False, versioned: bool = False):
     """Require a kiosk's bearer token; the kiosk is in ``g.kiosk_ref`` (see ``current_kiosk``).
 
     ``writes`` opens the transaction as a writer before anything is read
-    (see ``db.writing``).
+    (see ``db.writing``). ``versioned`` reads the kiosk's config version
+    with the token, into ``g.config_version``, as it is at ``g.now``: the
+    time of the request, for the view to use.
     """
 
     def decorator(view):
@@ -92,7 +110,12 @@ def kiosk_auth(writes: bool = False):
 
         def authenticated(*args, **kwargs):
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            kiosk = authenticate(token.strip()) if scheme.lower() == "bearer" else None
+            token = token.strip() if scheme.lower() == "bearer" else ""
+            if versioned:
+                g.now = utcnow()
+                kiosk, g.config_version = authenticate_versioned(token, g.now) or (None, None)
+            else:
+                kiosk = authenticate(token)
             if kiosk is None:
                 raise ApiError(
                     401,

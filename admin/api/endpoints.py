@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Response, g, request
@@ -24,20 +23,11 @@ from ..models import OfficerPhoto
 from . import bp, wire
 from .auth import current_kiosk, kiosk_auth
 from .duty_events import store_duty_events
-from .kiosk_config import build_config, config_version, kiosk_officers
+from .heartbeats import read_heartbeat, record_heartbeat
+from .kiosk_config import build_config, kiosk_officers
 from .rating_store import write_ratings
 from .validation import prepare_ratings
 from .writer import group_writer
-
-HEARTBEAT_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "version": str,
-    "outbox_depth": int,
-    "rejected": int,
-    "last_seq": int,
-    "uptime_s": (int, float),
-    "clock": str,
-    "on_duty_officer_id": (int, type(None)),
-}
 
 
 def conditional(etag: str, answer: Callable[[], Response]) -> Response:
@@ -72,13 +62,18 @@ def openapi():
 
 
 @bp.get("/kiosk/config")
-@kiosk_auth()
+@kiosk_auth(versioned=True)
 def kiosk_config():
-    now = utcnow()
-    config = build_config(current_kiosk(), now)
-    version = config_version(config)
+    # The version was read with the token, before the config is built: a change
+    # committed in between gives a config newer than its version, which the
+    # kiosk fetches again at its next poll, never one older than its version,
+    # which it would keep. A 304 reads nothing more.
+    now, version = g.now, g.config_version
     response = conditional(
-        version, lambda: json_io.response({"config_version": version, "server_time": iso_utc(now), **config})
+        version,
+        lambda: json_io.response(
+            {"config_version": version, "server_time": iso_utc(now), **build_config(current_kiosk(), now)}
+        ),
     )
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -146,25 +141,8 @@ def post_duty():
 
 
 @bp.post("/kiosk/heartbeat")
-@kiosk_auth(writes=True)
+@kiosk_auth(versioned=True)
 def post_heartbeat():
-    body = wire.json_object()
-    for name, kind in HEARTBEAT_FIELDS.items():
-        value = body.get(name)
-        if name in body and (not isinstance(value, kind) or isinstance(value, bool)):
-            raise ApiError(400, "bad_shape", f"Heartbeat field {name!r} has the wrong type.")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise ApiError(422, "out_of_range", f"Heartbeat field {name!r} cannot be negative.")
-    now = utcnow()
-    kiosk = current_kiosk()
-    if "clock" in body:
-        try:
-            clock = wire.parse_instant(body["clock"], "clock")
-        except wire.ItemError as err:
-            raise ApiError(400, err.code, err.message) from None
-        kiosk.clock_offset_s = (clock - now) / timedelta(seconds=1)
-    kiosk.last_seen_at = now
-    kiosk.last_heartbeat = {name: body[name] for name in HEARTBEAT_FIELDS if name in body}
-    version = config_version(build_config(kiosk, now))
-    db.session.commit()
-    return json_io.response({"server_time": iso_utc(now), "config_version": version})
+    # Checked whole before anything is written (see ``heartbeats``).
+    record_heartbeat(read_heartbeat(wire.json_object(), g.kiosk_ref.id, g.now))
+    return json_io.response({"server_time": iso_utc(g.now), "config_version": g.config_version})
