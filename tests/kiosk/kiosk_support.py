@@ -405,11 +405,12 @@ class DroppingProxy(Proxy):
 
 
 class RefusingProxy(Proxy):
-    """A proxy to ``target`` that answers rating uploads itself while ``refusal`` is set
+    """A proxy to ``target`` that answers uploads to ``paths`` itself while ``refusal`` is set
     (status, body, Content-Type), as nginx, a captive portal or another proxy in between may;
     everything else is forwarded. ``heartbeats`` are the heartbeat bodies it forwarded."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, paths: tuple[str, ...] = ("/api/v1/ratings",)) -> None:
+        self.paths = paths
         self.refusal: tuple[int, bytes, str] | None = None
         self.refused = 0
         self.heartbeats: list[dict[str, Any]] = []
@@ -417,7 +418,7 @@ class RefusingProxy(Proxy):
 
     def answer_itself(self, path: str, body: bytes) -> tuple[int, bytes, str] | None:
         refusal = self.refusal
-        if path == "/api/v1/ratings" and refusal is not None:
+        if path in self.paths and refusal is not None:
             self.refused += 1
             return refusal
         if path == "/api/v1/kiosk/heartbeat":

@@ -87,3 +87,22 @@ def test_status_unknown_arguments_print_usage(tmp_path):
     for args in (["statuz"], ["status", "--probe"], ["status", "--no-probe", "x"]):
         done = run_status(tmp_path, "http://127.0.0.1:1", "t", *args)
         assert done.returncode == 2 and "Usage: python -m kiosk" in done.stderr and done.stdout == ""
+
+
+def test_status_damaged_outbox_says_so_exit_3_and_changes_nothing(tmp_path):
+    service = KioskService.open(tmp_path / "data")
+    service.apply_config(central_config(cooldown_s=0))
+    service.press(3, "touch")
+    service.close()
+    db = tmp_path / "data" / "outbox.db"
+    db.write_bytes(b"\0" * 100 + db.read_bytes()[100:])
+    before = db.read_bytes()
+    done = run_status(tmp_path, f"http://127.0.0.1:{free_port()}", "t", "status", "--no-probe")
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert lines["outbox"] == "damaged: DatabaseError: file is not a database"
+    assert lines["damaged_outboxes"] == "none" and lines["central"] == "unknown"
+    assert done.stderr.startswith(f"Hộp thư {db} bị hỏng") and "When restarted, the kiosk keeps the damaged file" in done.stderr
+    assert db.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == ["central-config.json",
+                                                                                          "outbox.db", "photos",
+                                                                                          "seq-reserved"]

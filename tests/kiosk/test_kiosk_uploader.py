@@ -272,3 +272,20 @@ def test_uploader_a_413_for_one_rating_keeps_it(behind_proxy, central):
     proxy.refusal = None
     uploader.round()
     assert central.rating_counts(kiosk_id) == (3, 3, 3)
+
+
+def test_uploader_sign_ins_kept_through_a_proxys_page(behind_proxy, central):
+    service, uploader, _, proxy = behind_proxy
+    uploader.round()
+    officer = service.config_snapshot()[0]["officers"][-1]
+    service.outbox.add_duty_event(officer["id"], "sign_in", local_now_iso(time.time() - 1),
+                                  {"duty": {"officer_id": officer["id"], "config_on_duty": "before"}})
+    queue_ratings(service, 2)
+    proxy.paths = ("/api/v1/kiosk/duty", "/api/v1/ratings")
+    proxy.refusal = PORTAL_400
+    uploader.round()
+    assert proxy.refused == 1, "the duty events' page ends the round; the ratings wait"
+    assert service.outbox.rejected_duty_events() == [] and service.outbox.counts()["duty_pending"] == 1
+    proxy.refusal = None
+    uploader.round()
+    assert service.outbox.counts() == {"outbox_depth": 0, "rejected": 0, "duty_pending": 0, "duty_rejected": 0}
