@@ -5,8 +5,9 @@ and LEDs when the config has a ``[gpio]`` table, and runs the uploader.
 SIGTERM (systemd) and SIGINT (Ctrl+C) stop it cleanly: the screen's event
 streams end, waitress finishes its requests, the uploader finishes its
 request, the GPIO pins are released and the outbox is closed. Under
-systemd it reports ready, pings the watchdog while the outbox is writable,
-and says when it stops (``notify.py``).
+systemd it reports ready, pings the watchdog while the outbox is usable,
+and says when it stops (``notify.py``). A damaged outbox is set aside at
+start and a new one begun (``outbox_rescue.py``), never a restart loop.
 """
 from __future__ import annotations
 
