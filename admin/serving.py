@@ -211,7 +211,8 @@ def make_server(app: Flask, host: str, port: int, limits: Limits):
         threads=limits.threads,
         connection_limit=limits.connection_limit,
         channel_timeout=IDLE_TIMEOUT_S,
-        max_request_body_size=max_body_bytes(app),
+        # Waitress refuses a body of this size and more.
+        max_request_body_size=max_body_bytes(app) + 1,
         max_request_header_size=MAX_HEADER_BYTES,
         inbuf_overflow=BODY_IN_MEMORY,
         # select() cannot watch a socket numbered past 1023; poll() can.

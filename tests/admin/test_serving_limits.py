@@ -28,7 +28,7 @@ import requests
 from admin import create_app
 from admin.db import db
 from admin.errors import STATUS_ERRORS
-from admin.serving import max_body_bytes
+from admin.serving import CHUNK_FRAMING, max_body_bytes
 
 from ..ports_support import free_port
 
@@ -262,12 +262,20 @@ def test_chunked_body_refused_once_past_the_limit_spooling_no_more(serve, body_l
     assert service.spooled() == []
 
 
-def test_api_body_within_the_services_limit_but_past_the_apis_gets_the_apis_json_413(serve):
+def test_body_at_the_apps_own_limit_reaches_the_app(serve, body_limit):
+    # Waitress reads it and Flask answers: the API's own 413, with its own sentence.
     service = serve()
-    response = requests.post(f"{service.url}/api/v1/ratings", data=b"[" * (2 * MIB), timeout=ANSWER_WITHIN_S,
+    app_limit = body_limit - CHUNK_FRAMING
+    response = requests.post(f"{service.url}/api/v1/ratings", data=b"[" * app_limit, timeout=ANSWER_WITHIN_S,
                              headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "too_large"
+    assert response.json()["error"] == {"code": "too_large",
+                                        "message": "The body is over 1 MiB; send fewer items per request."}
+    # One byte past what waitress reads is refused by waitress, from the header alone.
+    with connect(service.port) as sock:
+        announce(sock, "/api/v1/ratings", f"Content-Length: {body_limit + 1}")
+        status, _, body = answer(sock)
+    assert (status, json.loads(body)["error"]["message"]) == (413, STATUS_ERRORS[413][1])
 
 
 @pytest.mark.parametrize("header, status, code", [
