@@ -497,3 +497,16 @@ def test_heartbeat_on_postgresql_does_not_wait_for_the_disk_but_is_seen_at_once(
     client.post(HEARTBEAT, json={"outbox_depth": 7}, headers=auth_header(world.token_a))
     with app.app_context():
         assert get(Kiosk, world.kiosk_a_id).last_heartbeat == {"outbox_depth": 7}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_hot_path_connections_are_closed_with_the_app_engine(app, client, world):
+    # Whoever disposes of the app's engine (a test's teardown, a shutdown) leaves no hot-path connection open.
+    assert client.get(CONFIG, headers=auth_header(world.token_a)).status_code == 200
+    with app.app_context():
+        pooled = hot_path.hot_engine().raw_connection()
+        driver_connection = pooled.dbapi_connection
+        pooled.close()
+        assert not driver_connection.closed
+        db.engine.dispose()
+        assert driver_connection.closed
