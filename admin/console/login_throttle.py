@@ -70,13 +70,25 @@ class Limit:
     about: dict = field(default_factory=dict)
 
 
-def take_attempt(limits: Sequence[Limit], window_s: int, lock_s: int, now: datetime | None = None) -> bool | None:
+@dataclass(frozen=True)
+class Lock:
+    """A counter this attempt locked: written to the audit log if the attempt fails (a success lifts it)."""
+
+    limit: Limit
+    failures: int
+    until: datetime
+
+
+def take_attempt(
+    limits: Sequence[Limit], window_s: int, lock_s: int, now: datetime | None = None
+) -> list[Lock] | None:
     """Count a sign-in attempt against each limit before its password is checked, and commit.
 
     Returns None when a counter is locked (the password must not be checked),
-    else whether this attempt locked one (a failure then shows the locked
-    message). Counting before checking means guesses sent in parallel are
-    all counted: no more passwords are tried than a limit allows. Two copies
+    else the counters this attempt locked (if it fails, the locked message is
+    shown and ``record_locks`` audits them). Counting before checking means
+    guesses sent in parallel are all counted: no more passwords are tried
+    than a limit allows. Two copies
     of the service may create the same counter at once: the loser of that
     race retries once, and finds the row.
     """
@@ -92,7 +104,7 @@ def take_attempt(limits: Sequence[Limit], window_s: int, lock_s: int, now: datet
     return outcome
 
 
-def _count(limits: Sequence[Limit], window: timedelta, lock: timedelta, now: datetime) -> bool | None:
+def _count(limits: Sequence[Limit], window: timedelta, lock: timedelta, now: datetime) -> list[Lock] | None:
     write_transaction()
     keys = [limit.key for limit in limits]
     # Forget counters nobody has failed against lately, so the table stays small.
@@ -114,17 +126,26 @@ def _count(limits: Sequence[Limit], window: timedelta, lock: timedelta, now: dat
         elif row.first_at < now - window or row.locked_until is not None:
             row.failures, row.first_at, row.locked_until = 0, now, None
         rows.append(row)
-    locked_now = False
+    locks = []
     for limit, row in zip(limits, rows):
         row.failures += 1
         if row.failures == limit.max_failures:
             row.locked_until = now + lock
-            locked_now = True
-            audit.record("lock_sign_in", "sign_in", None, None,
-                         {**limit.about, "failures": row.failures, "until": row.locked_until.isoformat()},
-                         actor=SYSTEM_ACTOR)
+            locks.append(Lock(limit, row.failures, row.locked_until))
     db.session.flush()
-    return locked_now
+    return locks
+
+
+def record_locks(locks: Sequence[Lock]) -> None:
+    """Audit the locks a failed attempt made, and commit (a success lifts them, so they are not written)."""
+    if not locks:
+        return
+    write_transaction()
+    for lock in locks:
+        audit.record("lock_sign_in", "sign_in", None, None,
+                     {**lock.limit.about, "failures": lock.failures, "until": lock.until.isoformat()},
+                     actor=SYSTEM_ACTOR)
+    db.session.commit()
 
 
 def succeeded(forget: Sequence[str], uncount: Sequence[Limit]) -> None:

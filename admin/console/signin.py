@@ -105,12 +105,13 @@ def authenticate(
     config = current_app.config
     user = db.session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
     limits, forget, uncount = attempt_limits(username, address, device, user.username if user else None)
-    locked_now = login_throttle.take_attempt(limits, config["LOGIN_WINDOW_S"], config["LOGIN_LOCK_S"])
-    if locked_now is None:
+    locks = login_throttle.take_attempt(limits, config["LOGIN_WINDOW_S"], config["LOGIN_LOCK_S"])
+    if locks is None:
         return None, locked_message()
     password_ok = check_password_hash(user.password_hash if user else _decoy_hash(), password)
     if user is None or not password_ok or not user.active:
-        return None, locked_message() if locked_now else str(WRONG_CREDENTIALS)
+        login_throttle.record_locks(locks)
+        return None, locked_message() if locks else str(WRONG_CREDENTIALS)
     login_throttle.succeeded(forget, uncount)
     db.session.commit()
     return user, None

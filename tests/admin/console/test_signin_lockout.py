@@ -213,3 +213,13 @@ def test_every_kind_of_lock_is_audited_once(app, canbo):
     assert len(kinds) == 3
     assert set(kinds) == {("canbo", OFFICE, True), ("canbo", None, False), (None, ATTACKER, False)}
     assert all(e.after["failures"] and e.after["until"] for e in entries)
+
+
+def test_the_attempt_that_reaches_the_limit_with_the_right_password_signs_in_and_locks_nothing(app, canbo):
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        login_from(client, OFFICE, "canbo", "nope")
+    assert login_from(client, OFFICE, "canbo").status_code == 302
+    with app.app_context():
+        assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "lock_sign_in")).all()
+        assert not db.session.scalars(select(LoginFailure).where(LoginFailure.locked_until.is_not(None))).all()
