@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import json
 import resource
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -182,22 +183,41 @@ def open_files_needed(limits: Limits) -> int:
     return 2 * limits.connection_limit + SPARE_FILES
 
 
-def raise_open_file_limit(needed: int) -> None:
-    """Let the process open ``needed`` files; a clear exit when the hard limit is below it."""
+def fit_open_files(limits: Limits) -> Limits:
+    """``limits`` once the process may open the files they need: its own limit raised, else fewer connections.
+
+    systemd starts a service with a soft limit of 1024 files; the process
+    raises it up to the hard limit, unless a seccomp filter denies the call
+    (``SystemCallFilter=~@resources``), where only the unit's ``LimitNOFILE=``
+    can. Short of files, the process keeps the connections it can serve
+    rather than failing on its 1025th socket, and says so.
+    """
+    needed = open_files_needed(limits)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        if hard != resource.RLIM_INFINITY and hard < needed:
-            raise SystemExit(
-                f"ADMIN_CONNECTION_LIMIT cần mở {needed} tệp nhưng tiến trình chỉ được mở {hard} "
-                f"(LimitNOFILE); hãy giảm giới hạn kết nối. / ADMIN_CONNECTION_LIMIT needs {needed} open files "
-                f"but the process may open at most {hard} (LimitNOFILE); lower the connection limit."
-            )
-        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return limits
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    except (OSError, ValueError):
+        pass
+    if soft >= needed:
+        return limits
+    fitting = max(1, (soft - SPARE_FILES) // 2)
+    print(
+        f"Tiến trình chỉ được mở {soft} tệp (LimitNOFILE): giữ tối đa {fitting} kết nối thay vì "
+        f"{limits.connection_limit} (ADMIN_CONNECTION_LIMIT). / The process may open only {soft} files "
+        f"(LimitNOFILE): keeping at most {fitting} connections instead of {limits.connection_limit} "
+        "(ADMIN_CONNECTION_LIMIT).",
+        file=sys.stderr, flush=True,
+    )
+    return replace(limits, connection_limit=fitting)
 
 
 def make_server(app: Flask, host: str, port: int, limits: Limits):
     """A waitress server for ``app`` on ``host``:``port``, bound and ready to ``run()``."""
-    raise_open_file_limit(open_files_needed(limits))
+    limits = fit_open_files(limits)
     channel = type("Channel", (DeadlineChannel,), {
         "header_timeout_s": limits.header_timeout_s,
         "body_timeout_s": limits.body_timeout_s,
