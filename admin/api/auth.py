@@ -18,8 +18,8 @@ from ..driver import Driver, driver_for
 from ..errors import ApiError
 from ..kiosks import hash_token
 from ..models import Kiosk
-from .kiosk_config import VERSION_COLUMNS, VERSION_JOINS, config_version, version_params
 from .hot_path import fetch_one
+from .kiosk_config import VERSION_COLUMNS, VERSION_JOINS, config_version, version_params
 
 API_PREFIX = "/api/"
 
