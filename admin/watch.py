@@ -59,7 +59,8 @@ def raise_alert(
     if recently_closed:
         return None
     alert = WatchAlert(
-        rule=rule, role=WATCH_RULES[rule], unit_id=unit_id, officer_id=officer_id, desk_id=desk_id,
+        # A rule not (yet) given a role in ``models.WATCH_RULES`` goes to the administrators, who see every alert.
+        rule=rule, role=WATCH_RULES.get(rule, "admin"), unit_id=unit_id, officer_id=officer_id, desk_id=desk_id,
         kiosk_id=kiosk_id, key=key, open_key=key, status="open", details=details, opened_at=now, last_seen_at=now,
     )
     try:

@@ -5,11 +5,12 @@
 | ``low_satisfaction`` | manager | an officer's satisfaction over about their last ``last_n`` ratings is below ``satisfaction_pct`` with 95 % confidence (the Wilson upper bound is below it, not just the rate) |
 | ``kiosk_silent`` | administrator | in opening hours, an enabled kiosk has not been heard from for ``silent_min`` minutes |
 | ``seq_gap`` | administrator | a kiosk whose outbox is empty (its heartbeat says so) has sequence numbers the service never received |
-| ``seq_reuse`` | administrator | a kiosk sent two ratings with one sequence number (it lost its outbox, or was copied) |
+| ``seq_reuse`` | administrator | a kiosk sent ratings with numbers it had used before (it lost its outbox, or was copied): one alert per restart of its numbering |
 | ``rating_burst`` | administrator | ``burst_count`` ratings or more within ``burst_s`` seconds at one kiosk (someone rating themselves?) |
 | ``clock_off`` | administrator | a kiosk's clock is more than ``clock_off_s`` seconds from the service's |
 | ``desk_closed`` | inspector | yesterday, a desk with a kiosk had nobody on duty for more than ``closed_pct`` % of the opening hours |
 | ``sign_out_after_low`` | inspector | an officer signed out within ``sign_out_min`` minutes after ``sign_out_low`` low ratings |
+| ``officer_not_on_duty`` | administrator | a kiosk sent ratings naming an officer who was not on duty at its desk (kept for nobody: ``api.validation``) |
 
 Rules that read growing tables (ratings, duty events) read only what is new
 since their mark (``WatchMark``), so a pass costs what arrived since the last.
@@ -17,8 +18,10 @@ Thresholds are settings (``flask --app admin watch-settings``).
 """
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from itertools import takewhile
 from typing import Any
 
 from flask import current_app
@@ -26,10 +29,11 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from .db import db, iso_utc, utcnow, write_transaction
-from .models import DailyCount, Desk, DutyEvent, DutyPeriod, Kiosk, Officer, Rating, WatchMark
+from .duty_slack import duty_slack, explained, rating_instants
+from .models import AuditEntry, DailyCount, Desk, DutyEvent, DutyPeriod, Kiosk, Officer, Rating, WatchAlert, WatchMark
 from .reports.rates import wilson_upper
 from .reports.seq_gaps import seq_gaps
-from .scale import load_scale
+from .scale import KIOSK_SETTINGS, load_scale
 from .settings import SettingGroup
 from .watch import raise_alert
 
@@ -73,6 +77,13 @@ WATCH_SETTINGS = SettingGroup(
 RECENT_DAYS = 180
 # A kiosk's ratings read back (by sequence number) to find a burst or the ratings before a sign-out.
 LOOKBACK_RATINGS = 1000
+# A pass reads the new ratings only up to the first that arrived less than this
+# before it. Several copies of the service write ratings at once, each in its
+# own transactions: a transaction can commit after another that took higher
+# ids, and a mark moved past those higher ids would never look at its rows
+# (a number reused in them went unreported). Every transaction commits well
+# within this of its requests' arrival.
+COMMIT_LAG = timedelta(minutes=1)
 # New ratings one pass reads at most; the rest wait for the next pass, so that a pass
 # stays short however fast ratings arrive.
 NEW_RATINGS_PER_PASS = 20_000
@@ -85,7 +96,7 @@ def run_watch(now: datetime | None = None) -> int:
     quiet = timedelta(hours=settings["quiet_h"])
     write_transaction()
     opened = 0
-    for rule in (_new_ratings_rules, _kiosk_rules, _desk_closed_rule, _sign_out_rule):
+    for rule in (_new_ratings_rules, _kiosk_rules, _desk_closed_rule, _sign_out_rule, _officer_not_on_duty_rule):
         opened += rule(now, settings, quiet)
     db.session.commit()
     return opened
@@ -128,10 +139,13 @@ def _new_ratings_rules(now: datetime, settings: dict[str, Any], quiet: timedelta
     mark, new = _mark("ratings", Rating.id)
     if new:
         return 0
-    rows = db.session.execute(
-        select(Rating.id, Rating.kiosk_id, Rating.desk_id, Rating.unit_id, Rating.officer_id, Rating.seq)
+    found = db.session.execute(
+        select(Rating.id, Rating.kiosk_id, Rating.desk_id, Rating.unit_id, Rating.officer_id, Rating.seq,
+               Rating.received_at)
         .where(Rating.id > mark.last_id).order_by(Rating.id).limit(NEW_RATINGS_PER_PASS)
     ).all()
+    # Up to the first rating that may have lower ids still uncommitted around it (see ``COMMIT_LAG``).
+    rows = list(takewhile(lambda row: row.received_at <= now - COMMIT_LAG, found))
     if not rows:
         return 0
     mark.last_id = rows[-1].id
@@ -186,18 +200,41 @@ def _low_satisfaction(officer_ids: set[int], settings: dict[str, Any], quiet: ti
 
 
 def _seq_reuse(first_id: int, last_id: int, quiet: timedelta) -> int:
-    """New ratings (ids ``first_id`` to ``last_id``) whose kiosk sent another one with the same number."""
+    """New ratings (ids ``first_id`` to ``last_id``) whose kiosk sent another one with the same number before.
+
+    One alert per kiosk and restart of its numbering, not one per number:
+    a kiosk that lost its outbox numbers every rating again from 1, and its
+    next hundreds of ratings all reuse a number. A rating whose number came
+    ``n`` times before belongs to the kiosk's ``n``-th restart, so a kiosk that
+    loses its outbox again is told again (its numbers then come a third
+    time), even within ``quiet_h`` of the first alert being closed, while the
+    ratings of one restart only add to its alert.
+    """
     twin = aliased(Rating)
-    reused = db.session.execute(
-        select(Rating.kiosk_id, Rating.seq, Rating.unit_id, Rating.desk_id)
-        .where(Rating.id.between(first_id, last_id))
-        .where(exists().where(twin.kiosk_id == Rating.kiosk_id, twin.seq == Rating.seq, twin.id != Rating.id))
-    ).all()
-    return sum(
-        _count(raise_alert("seq_reuse", f"seq_reuse:{row.kiosk_id}:{row.seq}", row.unit_id, {"seq": row.seq},
-                           quiet, kiosk_id=row.kiosk_id, desk_id=row.desk_id))
-        for row in reused
+    earlier = (
+        select(func.count()).where(twin.kiosk_id == Rating.kiosk_id, twin.seq == Rating.seq, twin.id < Rating.id)
+        .correlate(Rating).scalar_subquery()
     )
+    reused: dict[tuple[int, int], list] = defaultdict(list)
+    for row in db.session.execute(
+        select(Rating.kiosk_id, Rating.seq, Rating.unit_id, Rating.desk_id, earlier.label("earlier"))
+        .where(Rating.id.between(first_id, last_id), earlier > 0)
+    ):
+        reused[row.kiosk_id, row.earlier].append(row)
+    opened = 0
+    for (kiosk_id, restart), rows in reused.items():
+        key = f"seq_reuse:{kiosk_id}:{restart}"
+        before = db.session.scalars(select(WatchAlert.details).where(WatchAlert.open_key == key)).first() or {}
+        seqs = [row.seq for row in rows]
+        details = {
+            "seq": min(seqs + [before.get("seq", min(seqs))]),
+            "last_seq": max(seqs + [before.get("last_seq", 0)]),
+            "reused": before.get("reused", 0) + len(rows),
+            "restart": restart,
+        }
+        opened += _count(raise_alert("seq_reuse", key, rows[0].unit_id, details, quiet,
+                                     kiosk_id=kiosk_id, desk_id=rows[0].desk_id))
+    return opened
 
 
 def _burst(kiosk_id: int, new: list, settings: dict[str, Any], quiet: timedelta) -> int:
@@ -358,3 +395,74 @@ def _sign_out_rule(now: datetime, settings: dict[str, Any], quiet: timedelta) ->
                 officer_id=event.officer_id, desk_id=low[0].desk_id, kiosk_id=event.kiosk_id,
             ))
     return opened
+
+
+# -- ratings naming an officer who was not on duty ---------------------------------------------------
+
+# How long a rating kept for nobody waits before the watch looks at it. A kiosk
+# sends its duty events before its ratings, but a sign-in made while a round
+# was sending ratings goes at the next round, just after a rating made since:
+# such a sign-in explains the rating, and no alert is raised for it.
+NOT_ON_DUTY_GRACE = timedelta(minutes=5)
+
+
+def _officer_not_on_duty_rule(now: datetime, settings: dict[str, Any], quiet: timedelta) -> int:
+    """Ratings that named an officer not on duty at the kiosk's desk: one alert per kiosk and officer.
+
+    Reads the audit entries that ingestion writes for them (``api.rating_store``),
+    new since the mark and older than the grace, and counts them into the
+    alert while it is open.
+    """
+    mark, new = _mark("officer_not_on_duty", AuditEntry.id)
+    if new:
+        return 0
+    entries = db.session.execute(
+        select(AuditEntry.id, AuditEntry.at, AuditEntry.entity_id, AuditEntry.before)
+        .where(AuditEntry.id > mark.last_id, AuditEntry.action == "officer_not_on_duty")
+        .order_by(AuditEntry.id).limit(NEW_RATINGS_PER_PASS)
+    ).all()
+    ripe = list(takewhile(lambda entry: entry.at <= now - NOT_ON_DUTY_GRACE, entries))
+    if not ripe:
+        return 0
+    mark.last_id = ripe[-1].id
+    named = {uuid.UUID(entry.entity_id): entry.before["officer_id"] for entry in ripe}
+    ratings = db.session.execute(
+        select(Rating.uuid, Rating.kiosk_id, Rating.desk_id, Rating.unit_id, Rating.created_at, Rating.received_at,
+               Rating.clock_flag, Kiosk.clock_offset_s)
+        .join(Kiosk, Kiosk.id == Rating.kiosk_id).where(Rating.uuid.in_(named))
+    ).all()
+    slack = duty_slack(KIOSK_SETTINGS.load()["heartbeat_s"])
+    by_pair: dict[tuple[int, int], list] = defaultdict(list)
+    for rating in ratings:
+        officer_id = named[rating.uuid]
+        offset = None if rating.clock_offset_s is None else timedelta(seconds=rating.clock_offset_s)
+        instants = rating_instants(rating.created_at, rating.clock_flag, rating.received_at, offset)
+        if not _on_duty_since(rating.desk_id, officer_id, instants, slack):
+            by_pair[rating.kiosk_id, officer_id].append(rating)
+    return sum(_not_on_duty_alert(kiosk_id, officer_id, found, quiet) for (kiosk_id, officer_id), found in by_pair.items())
+
+
+def _on_duty_since(desk_id: int, officer_id: int, instants: tuple[datetime, ...], slack: timedelta) -> bool:
+    """Whether the duty periods known now put the officer at the desk then: a sign-in arrived after the rating."""
+    spans = db.session.execute(
+        select(DutyPeriod.officer_id, DutyPeriod.starts_at, DutyPeriod.ends_at)
+        .where(DutyPeriod.desk_id == desk_id, DutyPeriod.officer_id == officer_id,
+               DutyPeriod.starts_at <= max(instants) + slack)
+    ).tuples()
+    return explained(spans, officer_id, instants, slack)
+
+
+def _not_on_duty_alert(kiosk_id: int, officer_id: int, found: list, quiet: timedelta) -> int:
+    key = f"officer_not_on_duty:{kiosk_id}:{officer_id}"
+    before = db.session.scalars(select(WatchAlert.details).where(WatchAlert.open_key == key)).first() or {}
+    made = [rating.received_at if rating.clock_flag else rating.created_at for rating in found]
+    details = {
+        "officer_id": officer_id,
+        "ratings": before.get("ratings", 0) + len(found),
+        "first": before.get("first") or iso_utc(min(made)),
+        "last": iso_utc(max(made)),
+    }
+    # The kiosk may have named an id no officer has: the alert then names it in its details only.
+    known = db.session.get(Officer, officer_id) is not None
+    return _count(raise_alert("officer_not_on_duty", key, found[0].unit_id, details, quiet,
+                              officer_id=officer_id if known else None, desk_id=found[0].desk_id, kiosk_id=kiosk_id))

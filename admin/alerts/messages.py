@@ -67,6 +67,7 @@ RULE_TITLES = {
     "clock_off": _l("Kiosk clock far off"),
     "desk_closed": _l("Desk closed for much of the opening hours"),
     "sign_out_after_low": _l("Officer signed out right after low ratings"),
+    "officer_not_on_duty": _l("A kiosk named an officer who was not on duty at its desk"),
 }
 
 
@@ -77,14 +78,19 @@ DESCRIPTIONS = {
     "kiosk_silent": _l("Not heard from for %(silent_min)d minutes (last seen: %(last_seen)s)."),
     "seq_gap": _l("%(missing)d ratings the kiosk numbered never arrived (numbers %(gaps)s), and the kiosk has "
                   "nothing left to send; %(rejected_on_kiosk)s were set aside as rejected on the kiosk."),
-    "seq_reuse": _l("Two ratings from this kiosk carry the number %(seq)d."),
+    "seq_reuse": _l("%(reused)d ratings from this kiosk carry numbers it had used before (from %(seq)d to "
+                    "%(last_seq)d): it lost its outbox, or it was copied."),
     "rating_burst": _l("%(ratings)d ratings within %(within_s)d seconds, from %(from)s."),
     "clock_off": _l("The kiosk's clock is %(offset_s)d seconds off."),
     "desk_closed": _l("On %(day)s nobody was on duty for %(closed_pct)s%% of the %(open_hours)s opening hours."),
     "sign_out_after_low": _l("Signed out at %(signed_out)s, %(low_ratings)d low ratings in the %(within_min)d "
                              "minutes before."),
+    "officer_not_on_duty": _l("%(ratings)d ratings from %(first)s to %(last)s named officer %(officer_id)d, who was "
+                              "not on duty at this kiosk's desk: they were kept for nobody on duty, and any complaint "
+                              "among them went to the inspectors of the desk. The kiosk has a fault or its token is "
+                              "misused."),
 }
-TIME_FIELDS = ("since", "last_seen", "from", "signed_out", "day")
+TIME_FIELDS = ("since", "last_seen", "from", "signed_out", "day", "first", "last")
 
 
 def describe(alert: WatchAlert) -> str:

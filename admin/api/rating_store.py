@@ -6,7 +6,10 @@ CONFLICT (uuid) DO NOTHING``, so the same UUID sent ten times, even from
 ten threads at once, is stored once; a UUID already stored is a duplicate
 when its content is the same, else a conflict; and the daily counts the
 reports read grow in the same transaction (``reports.daily_counts``), as
-does the intake of complaints of misconduct that ``cases`` files.
+does the intake of complaints of misconduct that ``cases`` files, and
+the audit entry of every rating stored for nobody because the officer the
+kiosk named was not on duty (``validation.not_on_duty``), which the watch
+reads (``watch_rules``).
 
 The API hands its batches to the group-commit writer (``writer``), which
 writes those of several requests together; ``store_ratings`` does both
@@ -15,6 +18,7 @@ is plain driver statements (see ``driver``).
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
@@ -27,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import db, utcnow
 from ..driver import Driver, cursor, driver_for
-from ..models import Rating
+from ..models import AuditEntry, Rating
 from ..reports.daily_counts import by_month, increment_counts
 from .auth import KioskRef
 from .idempotent import settle
@@ -74,6 +78,7 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
     # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
     _store_reasons(cur, driver, new_rows)
     _take_in_complaints(cur, driver, [bound for key, bound in inserted.items() if key in owner[key].complaints])
+    _record_officers_not_on_duty(cur, driver, [(key, owner[key]) for key in inserted])
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
     stored = _stored_content(cur, driver, pending) if pending else {}
 
@@ -85,15 +90,23 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
         result = BatchResult(rejected=list(batch.rejected))
         mine = inserted_by[batch]
         contents = {key: _content(batch, row) for key, row in batch.rows.items() if key not in mine}
-        settle(result, batch.order, mine, stored, contents, "rating")
+        settle(result, batch.order, mine, _as_sent(stored, contents), contents, "rating")
         results.append(result)
     _count(cur, driver, new_rows)
     return results
 
 
-def store_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime | None = None) -> BatchResult:
-    """Validate and store ratings in the session's transaction; the caller commits."""
-    batch = prepare_ratings(kiosk, items, received_at or utcnow())
+def store_ratings(
+    kiosk: KioskRef, items: list[Any], received_at: datetime | None = None, check_duty: bool = False,
+) -> BatchResult:
+    """Validate and store ratings in the session's transaction; the caller commits.
+
+    Demo data and tests name the officer they rate without a duty period
+    behind every rating: unless ``check_duty``, the officer is taken as named
+    when the desk may rate them at all (``validation.known_officers``), as
+    the kiosk API did before it checked duty (``validation.not_on_duty``).
+    """
+    batch = prepare_ratings(kiosk, items, received_at or utcnow(), check_duty)
     return write_ratings(db.session.connection(), [batch])[0]
 
 
@@ -210,6 +223,24 @@ def _content(batch: PreparedRatings, row: ValidRating) -> tuple:
     )
 
 
+OFFICER = CONTENT_FIELDS.index("officer_id")
+
+
+def _as_sent(stored: dict[str, tuple], contents: dict[str, tuple]) -> dict[str, tuple]:
+    """``stored``, where a rating was stored for nobody, with the officer it is sent with now.
+
+    A rating stored for nobody because the officer it named was not on duty
+    is the same rating when sent again naming that officer, even once a
+    sign-in that arrived late says the officer was on duty after all: it
+    stays as it was stored, a duplicate, never a conflict.
+    """
+    return {
+        key: content[:OFFICER] + (contents[key][OFFICER],) + content[OFFICER + 1:]
+        if content[OFFICER] is None and key in contents else content
+        for key, content in stored.items()
+    }
+
+
 STORED_SQL = (
     # As text, the UUID comes back as it was bound, on SQLite and PostgreSQL alike.
     f"SELECT id, CAST(uuid AS VARCHAR), {', '.join(CONTENT_FIELDS)} FROM ratings WHERE uuid IN ({{marks}})"
@@ -278,6 +309,37 @@ def _take_in_complaints(cur: Any, driver: Driver, bound_uuids: list[Any]) -> Non
     if bound_uuids:
         uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
         _execute_in_chunks(cur, driver, partial(_intake_sql, uuid_type=uuid_type), [(u,) for u in bound_uuids])
+
+
+@lru_cache(maxsize=4)
+def _not_on_duty_sql(n_ratings: int, json_mark: str) -> str:
+    return (
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES "
+        + ", ".join([f"(?, ?, 'officer_not_on_duty', 'rating', ?, {json_mark}, {json_mark})"] * n_ratings)
+    )
+
+
+def _record_officers_not_on_duty(cur: Any, driver: Driver, new: list[tuple[str, PreparedRatings]]) -> None:
+    """An audit entry for each new rating stored for nobody although the kiosk named an officer.
+
+    Nothing else keeps which officer the kiosk named. The entry is the
+    kiosk's (``kiosk:<id>``), made when the rating arrived; the watch turns
+    them into alerts (``watch_rules``). Ordinary ratings cost nothing here.
+    """
+    named = [(key, batch) for key, batch in new if batch.rows[key].named_officer_id is not None]
+    if not named:
+        return
+    json_type = AuditEntry.__table__.c.before.type
+    # PostgreSQL takes text for a JSON column only through a cast; SQLite keeps the text as it is.
+    json_mark = f"CAST(? AS {driver.type_sql(json_type)})" if driver.dialect.name == "postgresql" else "?"
+    bind_time = driver.binders((Rating.__table__.c.received_at.type,))[0] or _same
+    nobody = json.dumps({"officer_id": None})
+    rows = [
+        (bind_time(batch.received_at), f"kiosk:{batch.kiosk_id}", key,
+         json.dumps({"officer_id": batch.rows[key].named_officer_id}), nobody)
+        for key, batch in named
+    ]
+    _execute_in_chunks(cur, driver, partial(_not_on_duty_sql, json_mark=json_mark), rows)
 
 
 def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:

@@ -6,6 +6,14 @@ group-commit writer (``writer``), which stores it with ``rating_store``.
 Checked here: the shape and range of every field, the reasons against the
 scale's list, the officer against the desk, and the kiosk's clock (a time
 that cannot be right is flagged and counted on its receive day, never dropped).
+
+A rating counts against the officer it names only if that officer was on
+duty at the kiosk's desk when it was made (``not_on_duty``). Otherwise the
+kiosk is wrong, by a bug or an attack: the rating is still stored, for the
+desk with nobody on duty, so that no rating is lost and none is pinned on
+the wrong officer; ``rating_store`` records in the audit log which officer
+the kiosk named, and the watch tells the administrators
+(``watch_rules``, ``officer_not_on_duty``).
 """
 from __future__ import annotations
 
@@ -20,7 +28,8 @@ from sqlalchemy import or_, select
 
 from ..db import db
 from ..models import SOURCES, DutyPeriod, Officer, Reason
-from ..scale import load_scale
+from ..duty_slack import DutySpan, duty_slack, explained, rating_instants
+from ..scale import KIOSK_SETTINGS, load_scale
 from .auth import KioskRef
 from .idempotent import validate_items
 from .wire import BatchResult, ItemError, parse_instant
@@ -47,6 +56,9 @@ class KioskContext:
     integrity_codes: frozenset[str]  # reasons that complain of misconduct: each such rating opens a case
     fresh: bool  # the scale and reasons were just read, not taken from the copy
     tz: tzinfo
+    # The kiosk's clock minus ours at its last heartbeat, when it sent one.
+    clock_offset: timedelta | None
+    duty_slack: timedelta  # see ``duty_slack``
 
 
 class ValidRating(NamedTuple):
@@ -62,6 +74,8 @@ class ValidRating(NamedTuple):
     clock_flag: bool
     day: date  # the local day it is counted on
     reasons: frozenset[str]
+    # The officer the kiosk named when it was not on duty at the desk (``officer_id`` is then None).
+    named_officer_id: int | None = None
 
 
 @dataclass(eq=False)  # compared and hashed by identity: a group may hold equal batches
@@ -89,8 +103,9 @@ class PreparedRatings:
 CACHE_TTL_S = 5.0
 
 
-def scale_rules(reload: bool) -> tuple[int, frozenset[str], frozenset[str], bool]:
-    """The highest score, the known reason codes and the integrity ones, from a copy unless stale or ``reload``.
+def scale_rules(reload: bool) -> tuple[int, frozenset[str], frozenset[str], timedelta, bool]:
+    """The highest score, the known reason codes, the integrity ones and the duty slack, from a copy
+    unless stale or ``reload``.
 
     The last value says whether they were just read from the database.
     """
@@ -102,6 +117,7 @@ def scale_rules(reload: bool) -> tuple[int, frozenset[str], frozenset[str], bool
             load_scale().max_score,
             frozenset(code for code, _ in reasons),
             frozenset(code for code, integrity in reasons if integrity),
+            duty_slack(KIOSK_SETTINGS.load()["heartbeat_s"]),
         ))
         cache["until"] = now + CACHE_TTL_S
         return (*cache["value"], True)
@@ -112,7 +128,7 @@ def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) 
     """Load the scale, reasons and clock state that validation checks against."""
     tolerance = timedelta(seconds=current_app.config["CLOCK_TOLERANCE_S"])
     offset = kiosk.clock_offset_s
-    max_score, reason_codes, integrity_codes, fresh = scale_rules(reload)
+    max_score, reason_codes, integrity_codes, slack, fresh = scale_rules(reload)
     return KioskContext(
         kiosk_id=kiosk.id,
         desk_id=kiosk.desk_id,
@@ -127,6 +143,8 @@ def kiosk_context(kiosk: KioskRef, received_at: datetime, reload: bool = False) 
         integrity_codes=integrity_codes,
         fresh=fresh,
         tz=current_app.config["TZ"],
+        clock_offset=None if offset is None else timedelta(seconds=offset),
+        duty_slack=slack,
     )
 
 
@@ -217,26 +235,84 @@ def known_officers(officer_ids: set[int], ctx: KioskContext) -> set[int]:
     return officer_ids & allowed
 
 
+# A desk's duty periods are read from this long before the batch's ratings (or
+# from the oldest of them), so that the next batches of the desk, made later,
+# find them in the copy.
+DUTY_COPY_SPAN = timedelta(days=1)
+
+
+def _desk_periods(ctx: KioskContext, since: datetime, reload: bool) -> tuple[tuple[DutySpan, ...], bool]:
+    """The desk's duty periods that end after ``since`` or run on, and whether they were just read.
+
+    Kept a few seconds per desk, like ``known_officers``: a batch whose
+    every rating the copy explains needs no query. The copy never makes a
+    rating lose its officer: ``not_on_duty`` reads again before it does.
+    """
+    cache = current_app.extensions.setdefault("hailong.desk_duty", {})
+    now = time.monotonic()
+    until, start, spans = cache.get(ctx.desk_id, (0.0, since, ()))
+    if not reload and until >= now and start <= since:
+        return spans, False
+    start = min(since, ctx.received_at - DUTY_COPY_SPAN)
+    spans = tuple(db.session.execute(
+        select(DutyPeriod.officer_id, DutyPeriod.starts_at, DutyPeriod.ends_at)
+        .where(DutyPeriod.desk_id == ctx.desk_id, or_(DutyPeriod.ends_at.is_(None), DutyPeriod.ends_at >= start))
+    ).tuples())
+    cache[ctx.desk_id] = (now + CACHE_TTL_S, start, spans)
+    return spans, True
+
+
+def not_on_duty(rows: dict[str, ValidRating], ctx: KioskContext) -> set[str]:
+    """The keys of ``rows`` whose named officer was not on duty at the kiosk's desk when the rating was made.
+
+    Within ``ctx.duty_slack`` of a duty period of the officer at the desk
+    counts as on duty (see ``duty_slack``).
+    """
+    named = {
+        key: (row.officer_id, rating_instants(row.created_at, row.clock_flag, ctx.received_at, ctx.clock_offset))
+        for key, row in rows.items() if row.officer_id is not None
+    }
+    if not named:
+        return set()
+    since = min(at for _, instants in named.values() for at in instants) - ctx.duty_slack
+    missing: set[str] = set()
+    for reload in (False, True):
+        spans, fresh = _desk_periods(ctx, since, reload)
+        missing = {
+            key for key, (officer_id, instants) in named.items()
+            if not explained(spans, officer_id, instants, ctx.duty_slack)
+        }
+        if not missing or fresh:
+            break
+        named = {key: named[key] for key in missing}
+    return missing
+
+
 # Item errors that a stale copy of the scale or the reasons could cause.
 RULE_ERRORS = frozenset({"invalid_score", "unknown_reason"})
 
 
-def prepare_ratings(kiosk: KioskRef, items: list[Any], received_at: datetime) -> PreparedRatings:
+def prepare_ratings(
+    kiosk: KioskRef, items: list[Any], received_at: datetime, check_duty: bool = True,
+) -> PreparedRatings:
     """Validate a batch of wire-format ratings from ``kiosk``; reads, never writes.
+
+    With ``check_duty`` (the kiosk API), a rating whose officer was not on
+    duty at the desk is kept for nobody (``not_on_duty``).
 
     Raises ``ApiError`` (400) when an item lacks a string UUID ``id``: that makes
     the whole request malformed (docs/protocol.md §2). Everything else about an
     item is reported per item.
     """
     ctx = kiosk_context(kiosk, received_at)
-    batch = _validate(items, ctx)
+    batch = _validate(items, ctx, check_duty)
     if not ctx.fresh and any(r["error"]["code"] in RULE_ERRORS for r in batch.rejected):
         # The kiosk may know a level or reason that our copy does not yet: look again before refusing.
-        batch = _validate(items, kiosk_context(kiosk, received_at, reload=True))
+        batch = _validate(items, kiosk_context(kiosk, received_at, reload=True), check_duty)
     return batch
 
 
-def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
+def _validate(items: list[Any], ctx: KioskContext, check_duty: bool) -> PreparedRatings:
     result = BatchResult()
     rows, order = validate_items(items, partial(validate_rating, ctx), result)
     officers = {row.officer_id for row in rows.values()} - {None}
@@ -248,6 +324,9 @@ def _validate(items: list[Any], ctx: KioskContext) -> PreparedRatings:
                 result.reject(item_id, ItemError("unknown_officer", f"Officer {officer_id} does not serve at this desk."))
                 del rows[key]
         order = [(item_id, key) for item_id, key in order if key in rows]
+    for key in not_on_duty(rows, ctx) if check_duty else ():
+        row = rows[key]
+        rows[key] = row._replace(officer_id=None, named_officer_id=row.officer_id)
     complaints = frozenset(key for key, row in rows.items() if row.reasons and row.reasons & ctx.integrity_codes)
     return PreparedRatings(
         ctx.kiosk_id, ctx.desk_id, ctx.unit_id, ctx.received_at, rows, order, result.rejected, complaints

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from admin import watch
 from admin.db import db
-from admin.models import DutyEvent, Kiosk, User, WatchAlert, WatchMark
+from admin.models import DutyEvent, Kiosk, Rating, User, WatchAlert, WatchMark
 from admin.users import hash_password
 from admin.reports.rates import wilson_upper
 from admin.watch_rules import WATCH_SETTINGS, run_watch
@@ -236,3 +236,75 @@ def test_a_closed_alert_stays_closed_for_the_quiet_hours(app, started):
     settings(app, quiet_h=0)
     assert watch_now(app, SUNDAY_10) == 1
     assert [a[0] for a in alerts(app)] == ["clock_off", "clock_off"]
+
+
+def post_ratings(app, token: str, seqs, at: datetime | None = None) -> None:
+    """Ratings with these numbers, each with a new id, through the kiosk API, as a kiosk sends them."""
+    at = at or datetime.now(timezone.utc) - timedelta(seconds=5)
+    items = [{"id": str(uuid.uuid4()), "seq": seq, "score": 3, "officer_id": None, "source": "touch",
+              "created_at": at.isoformat()} for seq in seqs]
+    res = app.test_client().post("/api/v1/ratings", json={"ratings": items}, headers={"Authorization": f"Bearer {token}"})
+    assert res.status_code == 200 and res.get_json()["rejected"] == []
+
+
+def reuse_alerts(app) -> list[tuple]:
+    with app.app_context():
+        return [
+            (a.status, a.details["restart"], a.details["seq"], a.details["last_seq"], a.details["reused"])
+            for a in db.session.scalars(select(WatchAlert).where(WatchAlert.rule == "seq_reuse").order_by(WatchAlert.id))
+        ]
+
+
+def close_alerts(app) -> None:
+    with app.app_context():
+        admin = User(username="quan-tri", password_hash=hash_password("x" * 12), role="admin")
+        db.session.add(admin)
+        for alert in db.session.scalars(select(WatchAlert).where(WatchAlert.status != "closed")):
+            watch.close(alert, admin, "Đã thay thẻ nhớ của máy.")
+        db.session.commit()
+
+
+def test_seq_reused_after_a_lost_outbox_one_alert_per_restart(app, started):
+    """A kiosk loses its outbox twice: each restart of its numbering is told once, the second within quiet_h."""
+    w = started
+    post_ratings(app, w.token_a, range(1, 6))
+    assert watch_now(app, SUNDAY_10) == 0
+    # The outbox is lost: the next one numbers from 1 again.
+    post_ratings(app, w.token_a, range(1, 4))
+    assert watch_now(app, SUNDAY_10) == 1
+    assert reuse_alerts(app) == [("open", 1, 1, 3, 3)]
+    # The same restart goes on: its alert counts the ratings, no new one.
+    post_ratings(app, w.token_a, [4, 5])
+    assert watch_now(app, SUNDAY_10) == 0
+    assert reuse_alerts(app) == [("open", 1, 1, 5, 5)]
+    close_alerts(app)
+    post_ratings(app, w.token_a, [6])
+    assert watch_now(app, SUNDAY_10) == 0
+    # Lost again, within quiet_h of the close: a new restart, a new alert.
+    post_ratings(app, w.token_a, [1, 2])
+    assert watch_now(app, SUNDAY_10) == 1
+    assert reuse_alerts(app) == [("closed", 1, 1, 5, 5), ("open", 2, 1, 2, 2)]
+
+
+def test_seq_reuse_committed_after_higher_ids_is_not_missed(app, started):
+    """Two copies of the service on PostgreSQL: one commits a reused number after the other stored later ids."""
+    w = started
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: ids are committed in order")
+    post_ratings(app, w.token_a, range(1, 4))
+    assert watch_now(app, SUNDAY_10) == 0
+    with app.app_context():
+        slow = db.engine.connect()
+        # The other copy's transaction: a rating with a reused number, its id taken now, committed last.
+        slow.execute(Rating.__table__.insert().values(
+            uuid=uuid.uuid4(), kiosk_id=w.kiosk_a_id, desk_id=w.desk_a_id, unit_id=w.commune_a_id, score=3,
+            source="touch", seq=2, created_at=datetime.now(timezone.utc), received_at=datetime.now(timezone.utc),
+            clock_flag=False, day=date.today(),
+        ))
+    post_ratings(app, w.token_a, [4])
+    # A pass at once sees the later ids but not the rating still uncommitted below them.
+    assert watch_now(app, datetime.now(timezone.utc)) == 0
+    slow.commit()
+    slow.close()
+    assert watch_now(app, SUNDAY_10) == 1
+    assert reuse_alerts(app) == [("open", 1, 2, 2, 1)]
