@@ -175,11 +175,6 @@ class Container:
         os.kill(self.pid1, signal.SIGKILL)
         self._wait_gone()
 
-    def poweroff(self) -> None:
-        """A clean shutdown (``systemctl poweroff``); SIGKILL when it takes too long."""
-        self.sh("systemctl --no-block poweroff", check=False)
-        self._wait_gone()
-
     def _wait_gone(self, timeout_s: float = 60) -> None:
         assert self.nspawn is not None
         try:
