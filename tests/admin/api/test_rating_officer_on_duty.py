@@ -182,3 +182,15 @@ def test_one_alert_per_kiosk_and_officer_counting_every_rating(app, client, worl
     assert [(a.officer_id, a.details["ratings"]) for a in alerts] == [(world.officer_a_id, 4), (world.officer_a2_id, 1)]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Rating).where(Rating.officer_id.is_(None))) == 5
+
+
+def test_the_watch_waits_for_a_sign_in_that_may_follow_the_rating(app, client, world, desk2, watching):
+    """Within the grace nothing is told; the rating itself is kept for nobody at once."""
+    desk_id, _, token = desk2
+    post(client, token, [rating(world.officer_a2_id)])
+    with app.app_context():
+        run_watch(utcnow() + timedelta(minutes=2))
+        assert db.session.scalar(select(func.count()).select_from(WatchAlert)
+                                 .where(WatchAlert.rule == "officer_not_on_duty")) == 0
+    assert stored(app) == [(desk_id, None)]
+    assert [a.details["ratings"] for a in watch(app)] == [1]
