@@ -50,6 +50,7 @@ WATCH_RULES = {
     "kiosk_silent": "admin",
     "seq_gap": "admin",
     "seq_reuse": "admin",
+    "officer_not_on_duty": "admin",
     "rating_burst": "admin",
     "clock_off": "admin",
     "desk_closed": "inspector",

@@ -1,9 +1,11 @@
 """The kiosk API, version 1: JSON over HTTP with bearer tokens (docs/protocol.md §2).
 
-Modules by step: ``auth`` (who is calling), ``wire`` and ``json_io`` (reading
-the body), ``validation`` (checking ratings), ``rating_store`` and ``writer``
-(storing them, many requests to a commit), ``duty_events``, ``kiosk_config``,
-and ``endpoints``, the thin views that tie them together.
+Modules by step: ``auth`` (who is calling, and the config version with it),
+``hot_path`` (the connections of the token look-up and of heartbeats),
+``wire`` and ``json_io`` (reading the body), ``validation`` (checking
+ratings), ``rating_store`` and ``writer`` (storing them, many requests to a
+commit), ``heartbeats``, ``duty_events``, ``kiosk_config`` (the config and its
+version), and ``endpoints``, the thin views that tie them together.
 """
 from __future__ import annotations
 

@@ -20,6 +20,10 @@ ACTIONS = {
     "rotate_token": _l("new token for"),
     "revoke": _l("revoked"),
     "reset_password": _l("new password for"),
+    "lock_sign_in": _l("sign-in paused for"),
+    "unlock_sign_in": _l("sign-in opened again for"),
+    "end_sessions": _l("signed out everywhere:"),
+    "officer_not_on_duty": _l("rating kept for nobody on duty, not for the officer named:"),
 }
 ENTITIES = {
     "unit": _l("unit"),
@@ -28,6 +32,8 @@ ENTITIES = {
     "kiosk": _l("kiosk"),
     "user": _l("account"),
     "duty": _l("duty period"),
+    "sign_in": _l("sign-in"),
+    "rating": _l("rating"),
 }
 
 

@@ -265,6 +265,9 @@ def test_heartbeat_records_state_and_answers_config_version(app, client, world):
         ({"rejected": -1}, 422),
         ({"uptime_s": float("nan")}, 400),
         ({"uptime_s": float("inf")}, 400),
+        ({"upload_error": 502}, 400),
+        ({"upload_error": "x" * 301}, 422),
+        ({"outbox_replaced_at": "2026-12-03T21:00:00Z" * 3}, 422),
     ],
 )
 def test_heartbeat_bad_field_clear_error_and_nothing_stored(app, client, world, change, status):
@@ -275,6 +278,16 @@ def test_heartbeat_bad_field_clear_error_and_nothing_stored(app, client, world, 
         kiosk = db.session.get(Kiosk, world.kiosk_a_id)
         assert kiosk.last_heartbeat is None
         assert kiosk.last_seen_at is None
+
+
+def test_heartbeat_keeps_why_uploads_fail_and_when_the_outbox_was_replaced(app, client, world):
+    """A proxy's page in answer to uploads, and a new outbox, reach the console through the heartbeat."""
+    told = {"upload_error": "HTTP 413 <html>Request Entity Too Large</html>"[:300],
+            "outbox_replaced_at": "2026-12-03T21:00:00Z"}
+    res = client.post("/api/v1/kiosk/heartbeat", json={**HEARTBEAT, **told}, headers=auth(world.token_a))
+    assert res.status_code == 200
+    with app.app_context():
+        assert db.session.get(Kiosk, world.kiosk_a_id).last_heartbeat.items() >= told.items()
 
 
 def test_heartbeat_config_version_changes_with_officer(app, client, world):

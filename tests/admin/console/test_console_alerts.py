@@ -113,3 +113,16 @@ def test_watch_alert_is_mailed_to_its_role(app, world, raised):
         [delivery] = db.session.scalars(select(Delivery)).all()
         assert delivery.recipient == "ql@tinh.gov.vn"
         assert "Trần Thị Bình" in delivery.body and "Satisfaction confidently below the threshold" in delivery.subject
+
+
+def test_admin_reads_an_alert_of_a_kiosk_naming_an_officer_not_on_duty(app, world):
+    """The watch's newest kind has an audience, a title and a sentence (a kind missing from WATCH_RULES gave 500)."""
+    with app.app_context():
+        details = {"ratings": 2, "first": "2030-01-07T02:00:00Z", "last": "2030-01-07T02:05:00Z",
+                   "officer_id": world.officer_a_id}
+        alert_id = raise_alert("officer_not_on_duty", f"ood:{world.kiosk_b_id}:{world.officer_a_id}", world.commune_b_id,
+                               details, timedelta(hours=24), officer_id=world.officer_a_id, kiosk_id=world.kiosk_b_id).id
+        db.session.commit()
+    page = text(signed_in(app, "admin").get(f"/alerts/{alert_id}"))
+    assert "không có người trực" in page
+    assert signed_in(app, "manager", world.commune_b_id).get(f"/alerts/{alert_id}").status_code == 404

@@ -75,6 +75,18 @@ def test_kiosk_page_shows_heartbeat_and_online(app, world, manager):
     assert "Lượt đánh giá chờ gửi 4" in page
     assert "Lượt đánh giá bị máy chủ từ chối 2" in page
     assert "Số thứ tự cuối cùng 1042" in page
+    assert "Lý do gửi không được" not in page and "Hộp lưu hỏng" not in page
+
+
+def test_kiosk_page_says_why_sending_fails_and_that_its_outbox_was_replaced(app, world, manager):
+    app.test_client().post(
+        "/api/v1/kiosk/heartbeat",
+        json={"upload_error": "HTTP 413 <html>nginx</html>", "outbox_replaced_at": "2026-12-03T21:00:00Z"},
+        headers={"Authorization": f"Bearer {world.token_a}"},
+    )
+    page = text(manager.get(f"/kiosks/{world.kiosk_a_id}"))
+    assert "Lý do gửi không được HTTP 413 <html>nginx</html>" in page
+    assert "Hộp lưu hỏng đã được thay 2026-12-03T21:00:00Z" in page
 
 
 def test_kiosk_not_heard_from_is_offline(app, world, manager):
