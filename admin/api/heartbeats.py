@@ -39,7 +39,12 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "uptime_s": (int, float),
     "clock": str,
     "on_duty_officer_id": (int, type(None)),
+    # Why the kiosk's last upload failed (a proxy's page, say), and when it began a new outbox.
+    "upload_error": (str, type(None)),
+    "outbox_replaced_at": (str, type(None)),
 }
+# The kiosk cuts its own text to this; longer is refused rather than kept in every kiosk's row.
+MAX_TEXT = {"upload_error": 300, "outbox_replaced_at": 40}
 
 UPDATE_SQL = "UPDATE kiosks SET last_seen_at = ?, last_heartbeat = ?, clock_offset_s = COALESCE(?, clock_offset_s) WHERE id = ?"
 CONVERTED_TYPES = (Kiosk.__table__.c.last_seen_at.type, Kiosk.__table__.c.last_heartbeat.type)
@@ -64,6 +69,8 @@ def read_heartbeat(body: dict[str, Any], kiosk_id: int, now: datetime) -> Heartb
             raise ApiError(400, "bad_shape", f"Heartbeat field {name!r} has the wrong type.")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ApiError(422, "out_of_range", f"Heartbeat field {name!r} cannot be negative.")
+        if isinstance(value, str) and len(value) > MAX_TEXT.get(name, len(value)):
+            raise ApiError(422, "out_of_range", f"Heartbeat field {name!r} is longer than {MAX_TEXT[name]} characters.")
     offset = None
     if "clock" in body:
         try:
