@@ -147,7 +147,8 @@ class Container:
         """Run ``script`` with bash as root inside the container; ``check`` fails the test on a non-zero exit."""
         extra = [f"{key}={value}" for key, value in (env or {}).items()]
         done = subprocess.run(["nsenter", "-t", str(self.pid1), "-a", "--", "env", "-i", *CONTAINER_ENV, *extra,
-                               "bash", "-c", script], capture_output=True, text=True, timeout=timeout)
+                               "bash", "-c", script], capture_output=True, text=True, timeout=timeout,
+                              start_new_session=True)  # a signal to the shell's group never reaches the tests
         if check and done.returncode != 0:
             pytest.fail(f"in the container: {script}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}")
         return done
