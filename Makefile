@@ -13,7 +13,7 @@ PYTEST := $(PY) -m pytest -q -n 2 --dist loadscope
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test test-at bench translations chromium shellcheck office-tools booted-tree clean
+.PHONY: run test test-at bench translations chromium shellcheck office-tools booted-tree nginx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -67,14 +67,24 @@ test-at: $(VENV)/.installed-test translations chromium shellcheck office-tools b
 	HAILONG_CLOCK_OFFSET_S=$$(( $$(date -d "$(WHEN)" +%s) - $$(date +%s) )) PYTHONPATH=tests/moved_clock \
 	  $(PYTEST) -W ignore::pytest.PytestAssertRewriteWarning
 
-bench: $(VENV)/.installed-test chromium
+# The fleet benchmark puts several instances behind a throwaway nginx of its own.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx for the fleet benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
+bench: $(VENV)/.installed-test chromium nginx
 	$(PY) bench/ingest.py
+	$(PY) bench/fleet.py --database-url $(TEST_DATABASE_URL)
+	$(PY) bench/console_session.py
+	$(PY) bench/photo_memory.py
 	$(PY) bench/report.py --ratings 1000000
 	$(PY) bench/official_reports.py --ratings 1000000
 	$(PY) bench/public_board.py
 	$(PY) bench/kiosk_drain.py
 	$(PY) bench/kiosk_rss.py
 	$(PY) bench/kiosk_tap.py
+	$(PY) bench/kiosk_outbox_check.py
 	$(PY) bench/alert_latency.py
 
 clean:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from admin.serving import Limits
+
 SITE = Path(__file__).resolve().parents[2] / "deploy/nginx/hailong.conf"
 
 
@@ -28,3 +30,11 @@ def test_nginx_limits_the_public_board_and_the_lookup_per_address():
         assert "limit_req_status 429;" in block
         assert "proxy_pass http://hailong_admin;" in block and "include /etc/nginx/snippets/hailong-proxy.conf;" in block
     assert conf.count("{") == conf.count("}")
+
+
+def test_nginx_gives_up_on_slow_clients_no_later_than_each_instance():
+    """nginx buffers bodies and holds the slow clients, within the instances' own header deadline."""
+    conf = SITE.read_text()
+    for name in ("client_header_timeout", "client_body_timeout"):
+        seconds = re.findall(rf"^\s+{name} (\d+)s;$", conf, re.M)
+        assert seconds and int(seconds[0]) <= Limits().header_timeout_s, name

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from admin.serving import Limits, open_files_needed
+
 from .deploy_support import need
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +111,11 @@ def test_systemd_units_kiosk_notify_watchdog_and_gpio():
     assert "Restart=always" in browser.splitlines()
     admin = (UNITS / "hailong-admin@.service").read_text(encoding="utf-8")
     assert "Environment=ADMIN_PORT=%i" in admin.splitlines()
+
+
+def test_systemd_admin_unit_gives_the_files_its_connections_need():
+    """The unit forbids setrlimit (@resources), so only its LimitNOFILE= lets 1000 connections open."""
+    admin = (UNITS / "hailong-admin@.service").read_text(encoding="utf-8").splitlines()
+    assert "SystemCallFilter=~@privileged @resources" in admin
+    files = [int(line.split("=", 1)[1]) for line in admin if line.startswith("LimitNOFILE=")]
+    assert files and files[0] >= open_files_needed(Limits())
