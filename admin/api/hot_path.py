@@ -1,4 +1,5 @@
-"""Connections for the kiosk API's hot path: the token look-up of every request, and heartbeats.
+"""Connections for the kiosk API's hot path: the token look-up of every request, the desk a rating is
+checked against, and heartbeats.
 
 The look-up is one short read, run for every heartbeat, config poll and
 upload of a whole fleet, outside the session (``auth``). Through the app's
@@ -6,8 +7,10 @@ pool on PostgreSQL it costs four round trips: the pool checks each
 connection it hands out with one of its own (``pool_pre_ping``), and the
 driver wraps the read in a BEGIN and, when the connection is given back, a
 ROLLBACK. This pool's connections run in autocommit, unchecked: one round
-trip. A connection the database dropped (a restart) shows when a statement
-fails on it; it is thrown away and the statement runs once more on a new
+trip. A rating's check of its desk's officers and duty periods, when the
+copies of them have gone stale, reads here too (``validation``). A
+connection the database dropped (a restart) shows when a statement fails
+on it; it is thrown away and the statement runs once more on a new
 connection, which is what the check would have done beforehand.
 
 A heartbeat's update runs here too, on PostgreSQL, as one autocommitted
@@ -60,14 +63,17 @@ def _no_wait_for_disk(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.commit()
 
 
-def _run(conn: Any, sql: str, params: tuple[Any, ...], fetch: bool) -> tuple[Any, ...] | None:
+def _run(conn: Any, sql: str, params: tuple[Any, ...], fetch: str) -> Any:
     cur = conn.cursor()
     cur.execute(sql, params)
-    return cur.fetchone() if fetch else None
+    return cur.fetchone() if fetch == "one" else cur.fetchall() if fetch == "all" else None
 
 
-def _retried(sql: str, params: tuple[Any, ...], fetch: bool) -> tuple[Any, ...] | None:
-    """``sql`` (in the driver's placeholders) with ``params``, once more on a new connection if the first was dropped."""
+def _retried(sql: str, params: tuple[Any, ...], fetch: str) -> Any:
+    """``sql`` (in the driver's placeholders) with ``params``, once more on a new connection if the first was dropped.
+
+    ``fetch`` is ``one`` (the first row or None), ``all`` (a list of rows) or ``none``.
+    """
     engine = hot_engine()
     conn = engine.raw_connection()
     try:
@@ -84,11 +90,17 @@ def _retried(sql: str, params: tuple[Any, ...], fetch: bool) -> tuple[Any, ...] 
 
 def fetch_one(sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """The first row of the read ``sql`` (in the driver's placeholders) with ``params``, or None."""
-    return _retried(sql, params, fetch=True)
+    return _retried(sql, params, fetch="one")
+
+
+def fetch_all(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Every row of the read ``sql`` (in the driver's placeholders) with ``params``."""
+    return _retried(sql, params, fetch="all")
 
 
 def execute_unwaited(sql: str, params: tuple[Any, ...]) -> None:
     """Run and commit the write ``sql``, without waiting for the disk; PostgreSQL only (see above)."""
     if hot_engine().dialect.name != "postgresql":
         raise ValueError("only PostgreSQL commits without waiting for the disk")
-    _retried(sql, params, fetch=False)
+    _retried(sql, params, fetch="none")
+

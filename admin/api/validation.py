@@ -24,13 +24,15 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..db import db
-from ..models import SOURCES, DutyPeriod, Officer, Reason
+from ..driver import cursor, driver_for
+from ..models import SOURCES, DutyPeriod, Reason
 from ..duty_slack import DutySpan, duty_slack, explained, rating_instants
 from ..scale import KIOSK_SETTINGS, load_scale
 from .auth import KioskRef
+from .hot_path import fetch_all
 from .idempotent import validate_items
 from .wire import BatchResult, ItemError, parse_instant
 
@@ -209,36 +211,112 @@ def validate_rating(ctx: KioskContext, item: dict[str, Any]) -> ValidRating:
     )
 
 
-def known_officers(officer_ids: set[int], ctx: KioskContext) -> set[int]:
-    """Of ``officer_ids``, those who may be rated at this kiosk's desk.
-
-    An officer of the desk's unit, or one who has been on duty at the desk
-    (an officer moved to another unit keeps the ratings made before). The
-    answer is kept a few seconds per desk; an id not in the copy is looked up.
-    """
-    if not officer_ids:
-        return set()
-    cache = current_app.extensions.setdefault("hailong.desk_officers", {})
-    now = time.monotonic()
-    key = (ctx.desk_id, ctx.unit_id)
-    until, allowed = cache.get(key, (0.0, frozenset()))
-    if until < now:
-        until, allowed = now + CACHE_TTL_S, frozenset()
-    missing = officer_ids - allowed
-    if missing:
-        on_desk = select(DutyPeriod.officer_id).where(DutyPeriod.desk_id == ctx.desk_id)
-        stmt = select(Officer.id).where(
-            Officer.id.in_(missing), or_(Officer.unit_id == ctx.unit_id, Officer.id.in_(on_desk))
-        )
-        allowed = allowed | frozenset(db.session.scalars(stmt))
-        cache[key] = (until, allowed)
-    return officer_ids & allowed
-
-
 # A desk's duty periods are read from this long before the batch's ratings (or
 # from the oldest of them), so that the next batches of the desk, made later,
 # find them in the copy.
 DUTY_COPY_SPAN = timedelta(days=1)
+
+
+# What a desk's ratings are checked against, read in one statement when the
+# copies below lack it: the officers of ``{marks}`` that the desk may rate (an
+# officer of its unit, or one who has been on duty at the desk: an officer
+# moved to another unit keeps the ratings made before), and the desk's duty
+# periods that end after an instant or run on. Periods come first, with their
+# start (never NULL); officers after, with none.
+DESK_SPANS_SQL = (
+    "SELECT officer_id, starts_at, ends_at FROM duty_periods WHERE desk_id = ? AND (ends_at IS NULL OR ends_at >= ?)"
+)
+DESK_OFFICERS_SQL = (
+    "SELECT id, NULL, NULL FROM officers WHERE id IN ({marks}) "
+    "AND (unit_id = ? OR id IN (SELECT officer_id FROM duty_periods WHERE desk_id = ?))"
+)
+TIME_TYPES = (DutyPeriod.__table__.c.starts_at.type,)
+
+
+def _desk_rows(ctx: KioskContext, officer_ids: frozenset[int], since: datetime | None) -> list[tuple[Any, ...]]:
+    """The desk's allowed officers among ``officer_ids`` and its duty periods since ``since`` (None: no periods).
+
+    Plain statements (``driver``): on the hot path's connection for the kiosk
+    API, whose session holds no transaction, else in the session's, which may
+    hold rows not yet committed (demo data, tests).
+    """
+    driver = driver_for(db.engine.dialect)
+    parts: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        bind_time = driver.binders(TIME_TYPES)[0]
+        parts.append(DESK_SPANS_SQL)
+        params += (ctx.desk_id, bind_time(since) if bind_time else since)
+    if officer_ids:
+        parts.append(DESK_OFFICERS_SQL.format(marks=", ".join("?" * len(officer_ids))))
+        params += (*sorted(officer_ids), ctx.unit_id, ctx.desk_id)
+    sql = driver.sql(" UNION ALL ".join(parts))
+    if not db.session().in_transaction():
+        return fetch_all(sql, tuple(params))
+    cur = cursor(db.session.connection())
+    cur.execute(sql, params)
+    return cur.fetchall()
+
+
+def _read_desk(
+    ctx: KioskContext, officer_ids: frozenset[int], since: datetime | None,
+) -> tuple[frozenset[int], tuple[DutySpan, ...]]:
+    """``_desk_rows`` split into the allowed officers and the duty periods, times read as the ORM reads them."""
+    driver = driver_for(db.engine.dialect)
+    read = driver.reader(DutyPeriod.__table__.c.starts_at)
+    allowed: set[int] = set()
+    spans: list[DutySpan] = []
+    for officer_id, starts, ends in _desk_rows(ctx, officer_ids, since):
+        if starts is None:
+            allowed.add(officer_id)
+        else:
+            spans.append((officer_id, read(starts), None if ends is None else read(ends)))
+    return frozenset(allowed), tuple(spans)
+
+
+def _officer_copy(ctx: KioskContext) -> tuple[float, frozenset[int]]:
+    """Until when the copy of the desk's allowed officers holds, and the officers in it (none when stale)."""
+    now = time.monotonic()
+    cache = current_app.extensions.setdefault("hailong.desk_officers", {})
+    until, allowed = cache.get((ctx.desk_id, ctx.unit_id), (0.0, frozenset()))
+    return (until, allowed) if until >= now else (now + CACHE_TTL_S, frozenset())
+
+
+def _keep_officers(ctx: KioskContext, until: float, allowed: frozenset[int]) -> None:
+    current_app.extensions.setdefault("hailong.desk_officers", {})[(ctx.desk_id, ctx.unit_id)] = (until, allowed)
+
+
+def _period_copy(ctx: KioskContext, since: datetime) -> tuple[DutySpan, ...] | None:
+    """The copy of the desk's duty periods, if it is fresh and reaches back to ``since``."""
+    until, start, spans = current_app.extensions.setdefault("hailong.desk_duty", {}).get(ctx.desk_id, (0.0, since, ()))
+    return spans if until >= time.monotonic() and start <= since else None
+
+
+def _periods_since(ctx: KioskContext, since: datetime) -> datetime:
+    """From when to read the desk's periods for ratings made from ``since`` on (see ``DUTY_COPY_SPAN``)."""
+    return min(since, ctx.received_at - DUTY_COPY_SPAN)
+
+
+def _keep_periods(ctx: KioskContext, start: datetime, spans: tuple[DutySpan, ...]) -> None:
+    current_app.extensions.setdefault("hailong.desk_duty", {})[ctx.desk_id] = (
+        time.monotonic() + CACHE_TTL_S, start, spans,
+    )
+
+
+def known_officers(officer_ids: set[int], ctx: KioskContext) -> set[int]:
+    """Of ``officer_ids``, those who may be rated at this kiosk's desk (see ``DESK_OFFICERS_SQL``).
+
+    The answer is kept a few seconds per desk; an id not in the copy is looked up.
+    """
+    if not officer_ids:
+        return set()
+    until, allowed = _officer_copy(ctx)
+    missing = frozenset(officer_ids) - allowed
+    if missing:
+        found, _ = _read_desk(ctx, missing, None)
+        allowed = allowed | found
+        _keep_officers(ctx, until, allowed)
+    return officer_ids & allowed
 
 
 def _desk_periods(ctx: KioskContext, since: datetime, reload: bool) -> tuple[tuple[DutySpan, ...], bool]:
@@ -248,18 +326,49 @@ def _desk_periods(ctx: KioskContext, since: datetime, reload: bool) -> tuple[tup
     every rating the copy explains needs no query. The copy never makes a
     rating lose its officer: ``not_on_duty`` reads again before it does.
     """
-    cache = current_app.extensions.setdefault("hailong.desk_duty", {})
-    now = time.monotonic()
-    until, start, spans = cache.get(ctx.desk_id, (0.0, since, ()))
-    if not reload and until >= now and start <= since:
+    spans = None if reload else _period_copy(ctx, since)
+    if spans is not None:
         return spans, False
-    start = min(since, ctx.received_at - DUTY_COPY_SPAN)
-    spans = tuple(db.session.execute(
-        select(DutyPeriod.officer_id, DutyPeriod.starts_at, DutyPeriod.ends_at)
-        .where(DutyPeriod.desk_id == ctx.desk_id, or_(DutyPeriod.ends_at.is_(None), DutyPeriod.ends_at >= start))
-    ).tuples())
-    cache[ctx.desk_id] = (now + CACHE_TTL_S, start, spans)
+    start = _periods_since(ctx, since)
+    _, spans = _read_desk(ctx, frozenset(), start)
+    _keep_periods(ctx, start, spans)
     return spans, True
+
+
+def _named(rows: dict[str, ValidRating], ctx: KioskContext) -> dict[str, tuple[int, tuple[datetime, ...]]]:
+    """The officer each rating of ``rows`` names, and the instants it may have been made (``rating_instants``)."""
+    return {
+        key: (row.officer_id, rating_instants(row.created_at, row.clock_flag, ctx.received_at, ctx.clock_offset))
+        for key, row in rows.items() if row.officer_id is not None
+    }
+
+
+def _earliest(named: dict[str, tuple[int, tuple[datetime, ...]]], ctx: KioskContext) -> datetime:
+    """The earliest instant a duty period of the desk can explain one of the ``named`` ratings from."""
+    return min(at for _, instants in named.values() for at in instants) - ctx.duty_slack
+
+
+def read_desk_ahead(rows: dict[str, ValidRating], ctx: KioskContext, check_duty: bool) -> None:
+    """Fill both per-desk copies that ``rows`` need in one statement, when both lack something.
+
+    In a fleet each desk sends a rating a minute or so, and its copies
+    have gone stale in between: without this, its officers and its duty
+    periods are two statements. ``known_officers`` and ``not_on_duty`` then
+    find what they need in the copies, and check as before.
+    """
+    if not check_duty:
+        return
+    until, allowed = _officer_copy(ctx)
+    missing = frozenset(row.officer_id for row in rows.values() if row.officer_id is not None) - allowed
+    if not missing:
+        return
+    since = _earliest(_named(rows, ctx), ctx)
+    if _period_copy(ctx, since) is not None:
+        return
+    start = _periods_since(ctx, since)
+    found, spans = _read_desk(ctx, missing, start)
+    _keep_officers(ctx, until, allowed | found)
+    _keep_periods(ctx, start, spans)
 
 
 def not_on_duty(rows: dict[str, ValidRating], ctx: KioskContext) -> set[str]:
@@ -268,13 +377,10 @@ def not_on_duty(rows: dict[str, ValidRating], ctx: KioskContext) -> set[str]:
     Within ``ctx.duty_slack`` of a duty period of the officer at the desk
     counts as on duty (see ``duty_slack``).
     """
-    named = {
-        key: (row.officer_id, rating_instants(row.created_at, row.clock_flag, ctx.received_at, ctx.clock_offset))
-        for key, row in rows.items() if row.officer_id is not None
-    }
+    named = _named(rows, ctx)
     if not named:
         return set()
-    since = min(at for _, instants in named.values() for at in instants) - ctx.duty_slack
+    since = _earliest(named, ctx)
     missing: set[str] = set()
     for reload in (False, True):
         spans, fresh = _desk_periods(ctx, since, reload)
@@ -315,6 +421,7 @@ def prepare_ratings(
 def _validate(items: list[Any], ctx: KioskContext, check_duty: bool) -> PreparedRatings:
     result = BatchResult()
     rows, order = validate_items(items, partial(validate_rating, ctx), result)
+    read_desk_ahead(rows, ctx, check_duty)
     officers = {row.officer_id for row in rows.values()} - {None}
     allowed = known_officers(officers, ctx)
     if officers - allowed:
