@@ -25,7 +25,7 @@ from itertools import takewhile
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .db import db, iso_utc, utcnow, write_transaction

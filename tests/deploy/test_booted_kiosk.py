@@ -111,7 +111,7 @@ def wait_restarted(container, before: int, what: str) -> None:
 
 
 def wait_delivered(container, expected: int) -> None:
-    container.wait_for(f"[ \"$(hailong-kiosk status --no-probe | sed -n 's/^outbox_depth: //p')\" = 0 ]",
+    container.wait_for("[ \"$(hailong-kiosk status --no-probe | sed -n 's/^outbox_depth: //p')\" = 0 ]",
                        timeout_s=120, what="the outbox drained")
     count, distinct, _ = central_ratings(container)
     assert (count, distinct) == (expected, expected)

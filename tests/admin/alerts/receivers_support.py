@@ -7,7 +7,6 @@ tests here and by the kiosk's end-to-end complaint test.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from email import message_from_bytes, policy
 from email.message import Message
