@@ -100,9 +100,11 @@ def build_fleet(app, kiosks: int) -> list[tuple[str, int]]:
         db.session.execute(Unit.__table__.insert(), units)
         db.session.execute(Desk.__table__.insert(), desks)
         db.session.execute(Officer.__table__.insert(), officers)
+        # Heard from a moment ago, as the kiosks of a fleet that has been running: none is silent.
         db.session.execute(Kiosk.__table__.insert(), [
             {"id": d["id"], "desk_id": d["id"], "name": f"Kiosk {d['id']}", "token_hash": hash_token(token),
-             "enabled": True, "created_at": now - timedelta(days=1)} for d, token in zip(desks, tokens)])
+             "enabled": True, "created_at": now - timedelta(days=1), "last_seen_at": now}
+            for d, token in zip(desks, tokens)])
         db.session.execute(DutyPeriod.__table__.insert(), [
             {"desk_id": d["id"], "officer_id": d["id"], "starts_at": now - timedelta(hours=1), "ends_at": None,
              "origin": "kiosk"} for d in desks])
@@ -129,7 +131,7 @@ def rating_body(seq: int, officer_id: int) -> bytes:
 
 
 class Kiosk:
-    """One simulated kiosk: its token, its officer, the config version it holds and its next ``seq``."""
+    """One simulated kiosk: its token, its officer, the config version it holds and the last ``seq`` it sent."""
 
     def __init__(self, token: str, officer_id: int, version: str | None, seq: int):
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -163,18 +165,18 @@ class Kiosk:
         return status == EXPECTED[kind]
 
 
-def client(index: int, port: int, fleet: list[tuple[str, int, str | None]], phase: str, seconds: float,
-           connections: int, seq_base: int, out: mp.Queue) -> None:
+def client(index: int, port: int, fleet: list[tuple[str, int, str | None, int]], phase: str, seconds: float,
+           connections: int, out: mp.Queue) -> None:
     """Drive ``fleet`` (a slice of the kiosks) on ``connections`` keep-alive connections until time or count runs out.
 
     Each connection serves its own kiosks in turn, one request at a time, as
     many kiosks sending at once do. ``phase`` is one kind (``get``,
     ``heartbeat``, ``poll``, ``rating``), ``mix`` (the three kinds in turn
     for each kiosk) or ``learn`` (one heartbeat per kiosk, untimed). Puts
-    ``index``, counts, errors and latencies by kind, the time taken and the
-    config versions the kiosks hold at the end.
+    ``index``, counts, errors and latencies by kind, the time taken and, per
+    kiosk, the config version it holds and its last ``seq`` at the end.
     """
-    kiosks = [Kiosk(token, officer, version, seq_base) for token, officer, version in fleet]
+    kiosks = [Kiosk(token, officer, version, seq) for token, officer, version, seq in fleet]
     kinds = KINDS if phase == "mix" else ("heartbeat",) if phase == "learn" else (phase,)
     counts = {kind: 0 for kind in kinds}
     errors = {kind: 0 for kind in kinds}
@@ -211,8 +213,8 @@ def client(index: int, port: int, fleet: list[tuple[str, int, str | None]], phas
         t.start()
     for t in threads:
         t.join()
-    versions = [k.version for k in kiosks]
-    out.put((index, counts, errors, latencies, time.perf_counter() - start, versions))
+    states = [(k.version, k.seq) for k in kiosks]
+    out.put((index, counts, errors, latencies, time.perf_counter() - start, states))
 
 
 class Phase:
@@ -235,12 +237,12 @@ class Phase:
         return statistics.quantiles(values, n=100, method="inclusive")[round(p * 100) - 1] * 1000
 
 
-def run_phase(port: int, fleet: list, phase: str, seconds: float, clients: int, connections: int, seq_base: int,
+def run_phase(port: int, fleet: list, phase: str, seconds: float, clients: int, connections: int,
               server_pids: list[int]) -> tuple[Phase, list]:
     """One phase from ``clients`` processes, each with its slice of the fleet; what it measured, and the fleet after."""
     out: mp.Queue = mp.Queue()
     slices = [fleet[i::clients] for i in range(clients)]
-    procs = [mp.Process(target=client, args=(i, port, part, phase, seconds, connections, seq_base, out))
+    procs = [mp.Process(target=client, args=(i, port, part, phase, seconds, connections, out))
              for i, part in enumerate(slices)]
     cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
     for p in procs:
@@ -251,10 +253,10 @@ def run_phase(port: int, fleet: list, phase: str, seconds: float, clients: int, 
     for p in procs:
         p.join()
     new_fleet = list(fleet)
-    for index, *_, versions in results:
-        for j, version in enumerate(versions):
-            token, officer, _ = fleet[index + j * clients]
-            new_fleet[index + j * clients] = (token, officer, version)
+    for index, *_, states in results:
+        for j, (version, seq) in enumerate(states):
+            token, officer, _, _ = fleet[index + j * clients]
+            new_fleet[index + j * clients] = (token, officer, version, seq)
     return Phase(results, cpu_used * 1000), new_fleet
 
 
@@ -343,7 +345,9 @@ def main() -> None:
         tmp = Path(tmp_name)
         tmp.chmod(0o755)  # nginx's worker reads nothing here, but may need to pass through
         url = app.config["SQLALCHEMY_DATABASE_URI"]
-        fleet = [(token, officer, None) for token, officer in build_fleet(app, args.kiosks)]
+        # A kiosk's numbers run on from phase to phase, as a real kiosk's do: its heartbeats
+        # report the last one sent, and the watch finds none missing.
+        fleet = [(token, officer, None, 0) for token, officer in build_fleet(app, args.kiosks)]
         ports = [free_port() for _ in range(max(counts, default=1))]
         procs = []
         for n, port in enumerate(ports):
@@ -354,18 +358,17 @@ def main() -> None:
         print(f"{args.clients} client processes x {args.connections} connections; {args.seconds:.0f} s per phase; "
               f"{os.cpu_count()} cores; {len(procs)} central processes started")
 
-        # (a) to (e) on the first instance directly; a phase's ``seq`` base is above the last's.
+        # (a) to (e) on the first instance directly.
         phases = {}
-        for phase, seq_base in (("learn", 0), ("get", 0), ("heartbeat", 0), ("poll", 0), ("rating", 1_000_000),
-                                ("mix", 2_000_000)):
+        for phase in ("learn", "get", "heartbeat", "poll", "rating", "mix"):
             phases[phase], fleet = run_phase(ports[0], fleet, phase, args.seconds, args.clients, args.connections,
-                                             seq_base, [procs[0].pid])
+                                             [procs[0].pid])
         learn, a, b, c, d, e = phases.values()
         print(f"learnt every kiosk's config version: {learn.requests} heartbeats, errors: {errors_of(learn)}")
 
         scaled: list[tuple[int, Phase]] = []
         if nginx and counts:
-            for i, n in enumerate(counts):
+            for n in counts:
                 ndir = tmp / f"nginx-{n}"
                 ndir.mkdir()
                 ndir.chmod(0o755)
@@ -373,7 +376,7 @@ def main() -> None:
                 try:
                     pids = [p.pid for p in procs[:n]]
                     phase, fleet = run_phase(proxy_port, fleet, "mix", args.seconds, args.clients, args.connections,
-                                             3_000_000 + i * 1_000_000, pids)
+                                             pids)
                 finally:
                     stop(proxy)
                 scaled.append((n, phase))

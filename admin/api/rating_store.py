@@ -73,10 +73,10 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
     for batch in batches:
         for key in batch.rows:
             owner.setdefault(key, batch)
+    # With their reasons, before the look-up below: a UUID that two batches
+    # carry is compared with the row the first just stored.
     inserted = _insert(cur, driver, owner)
     new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
-    # Reasons first: a UUID that two batches carry is compared with the row the first just stored.
-    _store_reasons(cur, driver, new_rows)
     _take_in_complaints(cur, driver, [bound for key, bound in inserted.items() if key in owner[key].complaints])
     _record_officers_not_on_duty(cur, driver, [(key, owner[key]) for key in inserted])
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
@@ -164,21 +164,23 @@ def _execute_in_chunks(cur: Any, driver: Driver, sql_for: Callable[[int], str], 
 
 
 def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict[str, Any]:
-    """Insert the ratings whose UUID is new; ``{UUID: UUID as bound}`` of those inserted.
+    """Insert the ratings whose UUID is new, with their reasons; ``{UUID: UUID as bound}`` of those inserted."""
+    rows = _bound_rows(driver, owner)
+    if driver.dialect.name == "postgresql":
+        return _insert_returning(cur, driver, owner, rows)
+    inserted = _insert_counted(cur, driver, rows)
+    _store_reasons(cur, driver, [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()])
+    return inserted
 
-    Usually every UUID is new: the rows then go in a few multi-row
-    statements whose row counts prove it. The statements return nothing, on
-    purpose: SQLite hands back each returned row in a step of its own, which
-    lets the other threads in between, and under load that cost more than
-    the insert itself. When the count falls short (a kiosk sent again what
-    was stored), the rows go in again one at a time to tell which were new.
-    """
+
+def _bound_rows(driver: Driver, owner: dict[str, PreparedRatings]) -> list[tuple[str, tuple]]:
+    """Each rating's UUID and its values in the order of ``INSERT_FIELDS``, converted as the driver takes them."""
     bind_uuid, bind_time, bind_flag, bind_day = (bind or _same for bind in driver.binders(CONVERTED_TYPES))
     # Bound once: most ratings of a group share these.
     days: dict[date, Any] = {}
     flags = {False: bind_flag(False), True: bind_flag(True)}
     received: dict[datetime, Any] = {}
-    shapes: dict[tuple[bool, ...], list[tuple[str, tuple]]] = {}
+    rows = []
     for key, batch in owner.items():
         row = batch.rows[key]
         day = days.get(row.day)
@@ -187,11 +189,69 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict
         at = received.get(batch.received_at)
         if at is None:
             at = received[batch.received_at] = bind_time(batch.received_at)
-        values = (
+        rows.append((key, (
             bind_uuid(key), batch.kiosk_id, batch.desk_id, batch.unit_id, row.officer_id, row.score, row.source,
             row.seq, row.ticket, row.comment, bind_time(row.created_at), at, flags[row.clock_flag], day,
-        )
-        shapes.setdefault((row.officer_id is None, row.ticket is None, row.comment is None), []).append((key, values))
+        )))
+    return rows
+
+
+@lru_cache(maxsize=64)
+def _insert_returning_sql(n_rows: int, n_links: int, uuid_type: str) -> str:
+    """PostgreSQL: the insert of ``n_rows`` ratings and ``n_links`` of their reasons, returning the UUIDs inserted."""
+    row = "(" + ", ".join(["?"] * len(INSERT_FIELDS)) + ")"
+    insert = (
+        f"INSERT INTO ratings ({', '.join(INSERT_FIELDS)}) VALUES {', '.join([row] * n_rows)} "
+        "ON CONFLICT (uuid) DO NOTHING RETURNING id, uuid"
+    )
+    # As text, the UUID comes back as it was bound (see ``STORED_SQL``).
+    if not n_links:
+        return f"WITH new AS ({insert}) SELECT CAST(uuid AS VARCHAR) FROM new"
+    return (
+        f"WITH new AS ({insert}), links (code, uuid) AS (VALUES {', '.join(['(?, ?)'] * n_links)}), "
+        "reasons AS (INSERT INTO rating_reasons (rating_id, reason_code) SELECT new.id, links.code "
+        f"FROM links JOIN new ON new.uuid = CAST(links.uuid AS {uuid_type})) "
+        "SELECT CAST(uuid AS VARCHAR) FROM new"
+    )
+
+
+def _insert_returning(
+    cur: Any, driver: Driver, owner: dict[str, PreparedRatings], rows: list[tuple[str, tuple]],
+) -> dict[str, Any]:
+    """PostgreSQL: the ratings and their reasons in one statement per chunk, which says which UUIDs were new.
+
+    A rating whose UUID is stored already is skipped by the insert, and its
+    reasons with it (they join the rows inserted): no savepoint to undo, and
+    one round trip for a group of one-rating requests.
+    """
+    uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
+    inserted: dict[str, Any] = {}
+    start = 0
+    for size in _chunks(len(rows)):
+        chunk = rows[start:start + size]
+        start += size
+        links = [(code, values[0]) for key, values in chunk for code in sorted(owner[key].rows[key].reasons)]
+        params = [value for _, values in chunk for value in values] + [value for link in links for value in link]
+        cur.execute(driver.sql(_insert_returning_sql(len(chunk), len(links), uuid_type)), params)
+        new = {uuid for (uuid,) in cur.fetchall()}
+        inserted.update((key, values[0]) for key, values in chunk if key in new)
+    return inserted
+
+
+def _insert_counted(cur: Any, driver: Driver, rows: list[tuple[str, tuple]]) -> dict[str, Any]:
+    """SQLite: insert ``rows`` whose UUID is new; ``{UUID: UUID as bound}`` of those inserted.
+
+    Usually every UUID is new: the rows then go in a few multi-row
+    statements whose row counts prove it. The statements return nothing, on
+    purpose: SQLite hands back each returned row in a step of its own, which
+    lets the other threads in between, and under load that cost more than
+    the insert itself. When the count falls short (a kiosk sent again what
+    was stored), the rows go in again one at a time to tell which were new.
+    """
+    shapes: dict[tuple[bool, ...], list[tuple[str, tuple]]] = {}
+    for key, values in rows:
+        nulls = tuple(values[column] is None for column in NULLABLE)
+        shapes.setdefault(nulls, []).append((key, values))
     # Per shape, the values its statements bind.
     bound = {nulls: list(map(_bound_columns(nulls), (values for _, values in rows))) for nulls, rows in shapes.items()}
     cur.execute("SAVEPOINT new_ratings")
@@ -348,6 +408,8 @@ def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:
     reasons = Counter(
         (row.day, row.officer_id or 0, batch.desk_id, code) for _, batch, row in new_rows for code in row.reasons
     )
-    increment_counts(cur, driver, "daily_counts", "score", scores)
-    increment_counts(cur, driver, "monthly_counts", "score", by_month(scores))
-    increment_counts(cur, driver, "daily_reason_counts", "reason_code", reasons)
+    increment_counts(cur, driver, [
+        ("daily_counts", "score", scores),
+        ("monthly_counts", "score", by_month(scores)),
+        ("daily_reason_counts", "reason_code", reasons),
+    ])
