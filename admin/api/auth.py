@@ -53,6 +53,12 @@ def _ref(driver: Driver, row: tuple[Any, ...]) -> KioskRef:
     return KioskRef(kiosk_id, desk_id, unit_id, driver.reader(Kiosk.__table__.c.created_at)(created_at), offset)
 
 
+def versioned_ref(driver: Driver, row: tuple[Any, ...]) -> tuple[KioskRef, str]:
+    """The kiosk and its config version from a row of ``TOKEN_COLUMNS`` then ``VERSION_COLUMNS``."""
+    kiosk = _ref(driver, row)
+    return kiosk, config_version(driver, (kiosk.id, kiosk.desk_id, kiosk.unit_id), row[5:])
+
+
 def authenticate(token: str) -> KioskRef | None:
     """The enabled kiosk holding ``token``, or None.
 
@@ -72,10 +78,23 @@ def authenticate_versioned(token: str, at: datetime) -> tuple[KioskRef, str] | N
         return None
     driver = driver_for(db.engine.dialect)
     row = fetch_one(driver.sql(VERSIONED_TOKEN_SQL), (*version_params(driver, at), hash_token(token)))
-    if row is None:
-        return None
-    kiosk = _ref(driver, row)
-    return kiosk, config_version(driver, (kiosk.id, kiosk.desk_id, kiosk.unit_id), row[5:])
+    return None if row is None else versioned_ref(driver, row)
+
+
+def bearer_token() -> str:
+    """The token of the request's ``Authorization: Bearer`` header, or an empty string."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def unauthorized() -> ApiError:
+    """The 401 of a missing, unknown or revoked token."""
+    return ApiError(
+        401,
+        "unauthorized",
+        "The kiosk token is missing, unknown or revoked; ask an administrator for a new one.",
+        {"WWW-Authenticate": 'Bearer realm="hailong"'},
+    )
 
 
 class KioskSessionInterface(SecureCookieSessionInterface):
@@ -109,20 +128,14 @@ def kiosk_auth(writes: bool = False, versioned: bool = False):
             return authenticated(*args, **kwargs)
 
         def authenticated(*args, **kwargs):
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            token = token.strip() if scheme.lower() == "bearer" else ""
+            token = bearer_token()
             if versioned:
                 g.now = utcnow()
                 kiosk, g.config_version = authenticate_versioned(token, g.now) or (None, None)
             else:
                 kiosk = authenticate(token)
             if kiosk is None:
-                raise ApiError(
-                    401,
-                    "unauthorized",
-                    "The kiosk token is missing, unknown or revoked; ask an administrator for a new one.",
-                    {"WWW-Authenticate": 'Bearer realm="hailong"'},
-                )
+                raise unauthorized()
             g.kiosk_ref = kiosk
             return view(*args, **kwargs)
 

@@ -13,8 +13,8 @@ connection the database dropped (a restart) shows when a statement fails
 on it; it is thrown away and the statement runs once more on a new
 connection, which is what the check would have done beforehand.
 
-A heartbeat's update runs here too, on PostgreSQL, as one autocommitted
-statement that does not wait for the disk (``synchronous_commit = off`` on
+A heartbeat is written here too, on PostgreSQL, by its token look-up
+itself: one autocommitted statement that does not wait for the disk (``synchronous_commit = off`` on
 these connections only): a heartbeat only replaces the kiosk's last one,
 and a crash of the database could lose at most the heartbeats of its last
 fraction of a second, which the next minute's replace. It is visible to
@@ -98,9 +98,11 @@ def fetch_all(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return _retried(sql, params, fetch="all")
 
 
-def execute_unwaited(sql: str, params: tuple[Any, ...]) -> None:
-    """Run and commit the write ``sql``, without waiting for the disk; PostgreSQL only (see above)."""
+def fetch_one_unwaited(sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Run and commit the write ``sql``, without waiting for the disk; the first row it returns, or None.
+
+    PostgreSQL only (see above).
+    """
     if hot_engine().dialect.name != "postgresql":
         raise ValueError("only PostgreSQL commits without waiting for the disk")
-    _retried(sql, params, fetch="none")
-
+    return _retried(sql, params, fetch="one")

@@ -280,6 +280,28 @@ def test_heartbeat_bad_field_clear_error_and_nothing_stored(app, client, world, 
         assert kiosk.last_seen_at is None
 
 
+@pytest.mark.parametrize("body", [HEARTBEAT, {"outbox_depth": "4"}, "not json"], ids=["good", "bad-field", "not-json"])
+@pytest.mark.parametrize("token", [None, "unknown", "revoked"])
+def test_heartbeat_without_a_valid_token_is_401_whatever_its_body_and_writes_nothing(app, client, world, body, token):
+    """The heartbeat's body is read before its token (one statement checks the token and writes): 401 still comes first."""
+    from admin.kiosks import revoke
+
+    if token == "revoked":
+        with app.app_context():
+            revoke(db.session.get(Kiosk, world.kiosk_a_id))
+            db.session.commit()
+    headers = {} if token is None else auth(world.token_a if token == "revoked" else "x" * 43)
+    if isinstance(body, str):
+        res = client.post("/api/v1/kiosk/heartbeat", data=body, headers={**headers, "Content-Type": "application/json"})
+    else:
+        res = client.post("/api/v1/kiosk/heartbeat", json=body, headers=headers)
+    assert res.status_code == 401 and res.get_json()["error"]["code"] == "unauthorized"
+    assert res.headers["WWW-Authenticate"] == 'Bearer realm="hailong"'
+    with app.app_context():
+        kiosk = db.session.get(Kiosk, world.kiosk_a_id)
+        assert (kiosk.last_heartbeat, kiosk.last_seen_at) == (None, None)
+
+
 def test_heartbeat_keeps_why_uploads_fail_and_when_the_outbox_was_replaced(app, client, world):
     """A proxy's page in answer to uploads, and a new outbox, reach the console through the heartbeat."""
     told = {"upload_error": "HTTP 413 <html>Request Entity Too Large</html>"[:300],
