@@ -21,6 +21,17 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true needs TEST_DATABASE_URL pointing at PostgreSQL.")
 
 
+def pytest_collection_modifyitems(items):
+    """The tests of modules marked ``long`` first, in their order; then the rest, in theirs.
+
+    ``make test`` hands whole modules to its workers in this order
+    (``--dist loadscope --no-loadscope-reorder``): a module of a few tests that
+    take minutes (a booted system, an installer) starts at once instead of
+    last, where it would be the run's long tail with the other workers idle.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Debian's Chromium as root in a container, on a machine whose network reaches no Google service.
 BROWSER_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"]

@@ -17,6 +17,9 @@ from .booted_support import booted, exposure, install, unit_state
 from .deploy_support import checkout
 from .test_systemd_units import EXPOSURE_LIMITS
 
+# Minutes of a few tests: started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 SERVER = "danhgia.hailong.test"
 INSTALL = f"/src/deploy/install-admin.sh --server-name {SERVER} --instances 2 --wheelhouse /wheelhouse"
 # HTTPS as a browser or a kiosk would: the name, and the installer's certificate as the authority.

@@ -26,6 +26,9 @@ from .booted_support import SdCard, booted, exposure, install, unit_state
 from .deploy_support import checkout
 from .test_systemd_units import EXPOSURE_LIMITS
 
+# Minutes of a few tests: started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 SERVER = "danhgia.hailong.test"
 KIOSK = "hailong-kiosk.service"
 WATCHDOG_S = 6

@@ -27,6 +27,9 @@ from .booted_support import Container, arm64_unavailable, booted, install, unit_
 from .deploy_support import REPO
 from .test_booted_kiosk import DROP_IN
 
+# Minutes of a few tests: started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 VENVS = "/opt/hailong-kiosk/venvs"
 
 

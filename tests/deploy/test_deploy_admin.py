@@ -20,6 +20,9 @@ from ..kiosk.kiosk_support import open_service
 from ..ports_support import free_ports
 from .deploy_support import Machine, checkout, need, wheelhouse
 
+# Minutes of a few tests: started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 PARTS = ("admin", "deploy", "docs", "systemd", "requirements.txt")
 
 

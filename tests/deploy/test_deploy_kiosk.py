@@ -16,6 +16,9 @@ import requests
 from ..ports_support import free_port
 from .deploy_support import Machine, checkout, need, wheelhouse
 
+# Minutes of a few tests: started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 PARTS = ("kiosk", "deploy", "systemd", "requirements.txt")
 ARGS = ("--central-url", "https://danhgia.example.gov.vn", "--token", "tok-EN_123.abc",
         "--buttons", "17,27,22", "--ack-led", "23", "--status-led", "24")
