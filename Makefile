@@ -7,9 +7,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# Two worker processes, each taking whole test modules (their module fixtures made once), in the
+# Three worker processes (many tests wait on a browser, a container or a timeout: two leave a core
+# idle), each taking whole test modules (their module fixtures made once), in the
 # order of the collection: the modules marked `long` first (tests/conftest.py).
-PYTEST := $(PY) -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
+PYTEST := $(PY) -m pytest -q -n 3 --dist loadscope --no-loadscope-reorder
 # PostgreSQL tests use this database and skip if it cannot be reached (CI=true makes that a failure).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL

@@ -43,6 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_ACCOUNT_MAX_FAILURES=20,
         LOGIN_WINDOW_S=900,
         LOGIN_LOCK_S=900,
+        # Console passwords: werkzeug's scrypt at its own cost (N = 2**15, r = 8, p = 1). A stored
+        # hash names its method, so another setting applies to passwords set from then on.
+        PASSWORD_HASH_METHOD="scrypt",
         # A console session ends after 30 minutes unused, and after 12 hours (a working day) in any case.
         SESSION_IDLE_S=1800,
         SESSION_MAX_S=43200,

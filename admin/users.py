@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,9 +50,9 @@ class UserRefused(Refused):
     """An account that may not be made as asked; ``field`` names what to change."""
 
 
-def hash_password(password: str) -> str:
-    """The stored form of a console password (werkzeug scrypt, salted)."""
-    return generate_password_hash(password, method="scrypt")
+def hash_password(password: str, method: str | None = None) -> str:
+    """The stored form of a console password, salted: by ``method``, else the app's ``PASSWORD_HASH_METHOD``."""
+    return generate_password_hash(password, method=method or current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def check_username(username: str) -> None:

@@ -50,10 +50,11 @@ WRONG_CREDENTIALS = _l("Wrong user name or password.")
 
 
 @cache
-def _decoy_hash() -> str:
+def _decoy_hash(method: str) -> str:
     # Checked when the user name is unknown, so that a wrong name takes as
-    # long as a wrong password and timing does not reveal who has an account.
-    return hash_password("not a password anyone has")
+    # long as a wrong password and timing does not reveal who has an account:
+    # made with the method, and so the cost, of the passwords stored now.
+    return hash_password("not a password anyone has", method)
 
 
 def locked_message() -> str:
@@ -108,7 +109,9 @@ def authenticate(
     locks = login_throttle.take_attempt(limits, config["LOGIN_WINDOW_S"], config["LOGIN_LOCK_S"])
     if locks is None:
         return None, locked_message()
-    password_ok = check_password_hash(user.password_hash if user else _decoy_hash(), password)
+    password_ok = check_password_hash(
+        user.password_hash if user else _decoy_hash(config["PASSWORD_HASH_METHOD"]), password
+    )
     if user is None or not password_ok or not user.active:
         login_throttle.record_locks(locks)
         return None, locked_message() if locks else str(WRONG_CREDENTIALS)

@@ -85,6 +85,9 @@ def app_config_for(url: str, **extra) -> dict:
         "SECRET_KEY": "test-secret",
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # scrypt at 1/32 of its cost: the sign-in tests check hundreds of passwords, none of them its strength
+        # (test_users.py checks what the service stores by default).
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         **extra,
     }
 

@@ -34,6 +34,18 @@ def test_create_user_stores_a_salted_hash_and_an_audit_entry(ctx):
     }
 
 
+def test_the_service_stores_passwords_with_scrypt_at_its_full_cost(tmp_path):
+    """The tests' apps lower the cost (tests/admin/conftest.py); the service as installed keeps werkzeug's."""
+    from admin import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'default.db'}", "SECRET_KEY": "x"})
+    with app.app_context():
+        db.create_all()
+        user = create_user("quantri.mt", GOOD, "admin", None, actor="cli")
+        assert user.password_hash.startswith("scrypt:32768:8:1$") and check_password_hash(user.password_hash, GOOD)
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize(
     "username, password, role, unit, field",
     [
