@@ -314,9 +314,10 @@ class Outbox:
 
     # -- duty events ----------------------------------------------------------
 
-    def add_duty_event(self, officer_id: int, action: str, at: str, meta: dict[str, Any]) -> str:
+    def add_duty_event(self, officer_id: int, action: str, at: str, meta: dict[str, Any],
+                       event_id: str | None = None) -> str:
         """Store a sign-in or sign-out (with the local duty state ``meta``, same transaction); returns its UUID."""
-        event_id = new_id()
+        event_id = event_id or new_id()
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute(

@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from werkzeug.security import check_password_hash
 
+from .ids import new_id
 from .outbox import MAX_REASONS_WAIT_S, ConfigCache, Outbox
 from .tracking import tracking_code
 
@@ -198,6 +199,23 @@ class KioskService:
             duty = self.outbox.get_meta("duty")
             if duty is not None and config.get("on_duty") != duty["config_on_duty"]:
                 self.outbox.set_meta({"duty": None})
+        self._state_changed()
+
+    def settle_duty_events(self, acknowledged: list[str], rejected: list[dict[str, Any]]) -> None:
+        """Settle sent duty events; a refused one that made the local duty state stops overriding the config.
+
+        The central service refuses, say, the sign-in of an officer on duty
+        at another desk (``on_duty_elsewhere``): the kiosk then shows who the
+        central schedule says is on duty, not the officer it could not sign
+        in, whose ratings would be kept for nobody.
+        """
+        self.outbox.settle_duty_events(acknowledged, rejected)
+        refused = {str(item.get("id")) for item in rejected}
+        with self._lock:
+            duty = self.outbox.get_meta("duty")
+            if duty is None or duty.get("event") not in refused:
+                return
+            self.outbox.set_meta({"duty": None})
         self._state_changed()
 
     def config_snapshot(self) -> tuple[dict[str, Any] | None, str | None]:
@@ -534,13 +552,15 @@ class KioskService:
     def _record_duty(self, officer_id: int, action: str) -> SignInResult:
         with self._lock:
             config = self._config or {}
+            event_id = new_id()
             self.outbox.add_duty_event(
                 officer_id, action, local_now_iso(self._clock()),
                 {
                     "duty": {"officer_id": officer_id if action == "sign_in" else None,
-                             "config_on_duty": config.get("on_duty")},
+                             "config_on_duty": config.get("on_duty"), "event": event_id},
                     "pin": {"failures": 0, "locked_until": 0},
                 },
+                event_id,
             )
         self._state_changed()
         self._wake()

@@ -224,14 +224,16 @@ class Uploader(threading.Thread):
             size = self.batch_size
 
     def _send_duty_events(self) -> None:
-        self._send(self.outbox.sendable_duty_events, self.central.post_duty, self.outbox.settle_duty_events)
+        self._send(self.outbox.sendable_duty_events, self.central.post_duty, self.service.settle_duty_events)
 
     def _send_ratings(self) -> None:
-        self._send(
-            lambda limit: self.outbox.sendable_ratings(self._clock(), limit),
-            self.central.post_ratings,
-            self.outbox.settle_ratings,
-        )
+        def fetch(limit: int) -> list[dict[str, Any]]:
+            # An officer may sign in while a backlog goes out: the sign-in goes before the
+            # next batch, so the central service knows who was on duty when it checks them.
+            self._send_duty_events()
+            return self.outbox.sendable_ratings(self._clock(), limit)
+
+        self._send(fetch, self.central.post_ratings, self.outbox.settle_ratings)
 
     def _fetch_photos(self) -> None:
         for officer_id, url in self.service.photos_wanted():

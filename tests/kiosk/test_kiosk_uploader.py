@@ -179,6 +179,86 @@ def test_uploader_duty_events_sent_and_config_follows(kiosk, central):
     assert service.outbox.get_meta("duty") is None, "the central config now says who is on duty"
 
 
+def test_uploader_a_sign_in_made_while_ratings_go_out_arrives_before_the_ratings_after_it(kiosk, central):
+    """An officer signs in and is rated while a backlog uploads: the sign-in goes before the next batch.
+
+    Sent after it, the rating would reach a central service that does not
+    know the officer is on duty, and be kept for nobody.
+    """
+    service, uploader, kiosk_id = kiosk
+    uploader.round()
+    officer_id = service.config_snapshot()[0]["officers"][-1]["id"]
+    queue_ratings(service, 600)
+    post = uploader.central.post_ratings
+    calls: list[str] = []
+
+    def post_while_the_desk_works(items):
+        if not calls:
+            service.outbox.add_duty_event(officer_id, "sign_in", local_now_iso(time.time() - 1),
+                                          {"duty": {"officer_id": officer_id, "config_on_duty": "before"}})
+            service.outbox.add_rating(score=3, officer_id=officer_id, source="button",
+                                      created_at=local_now_iso(time.time()), sendable_at=0, awaiting_reasons=False)
+        calls.append(f"ratings {items[0]['seq']}-{items[-1]['seq']}")
+        return post(items)
+
+    post_duty = uploader.central.post_duty
+    uploader.central.post_ratings = post_while_the_desk_works
+    uploader.central.post_duty = lambda items: (calls.append("duty"), post_duty(items))[1]
+    uploader.round()
+    assert calls == ["ratings 1-500", "duty", "ratings 501-601"]
+    assert central.query("SELECT officer_id FROM ratings WHERE kiosk_id = ? AND seq = 601", (kiosk_id,)) == [
+        (officer_id,)
+    ]
+
+
+def test_uploader_a_sign_in_refused_as_on_duty_elsewhere_stops_showing_the_officer(kiosk, central):
+    """The officer is on duty at another desk: the central service refuses the sign-in, the kiosk lets it go."""
+    from datetime import datetime, timedelta, timezone
+
+    from werkzeug.security import generate_password_hash
+
+    from admin import create_app
+    from admin.db import db, write_transaction
+    from admin.duty import schedule
+    from admin.models import Desk, DutyPeriod, Officer
+
+    service, uploader, _ = kiosk
+    uploader.round()
+    config = service.config_snapshot()[0]
+    [(unit_id,)] = central.query("SELECT unit_id FROM desks WHERE id = 1")
+    on_duty_here = (config["on_duty"] or {}).get("officer_id")
+    officer_id = next(o["id"] for o in config["officers"] if o["id"] != on_duty_here)
+    now = datetime.now(timezone.utc)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": central.env["ADMIN_DATABASE_URL"], "SECRET_KEY": "kiosk-tests"})
+    with app.app_context():
+        write_transaction()
+        # A desk of its own beside ours, where the officer is on duty now.
+        other_desk = Desk(unit_id=unit_id, name="Quầy bên cạnh / Next desk")
+        db.session.add(other_desk)
+        db.session.flush()
+        period = schedule(other_desk.id, officer_id, now - timedelta(minutes=5), now + timedelta(minutes=5))
+        db.session.get(Officer, officer_id).pin_hash = generate_password_hash("2468")
+        db.session.commit()
+        period_id, desk_id = period.id, other_desk.id
+        db.engine.dispose()
+    try:
+        uploader._next_heartbeat = 0
+        uploader.round()
+        assert service.sign_in(officer_id, "2468").ok and service.on_duty_officer_id() == officer_id
+        uploader.round()
+        [event] = service.outbox.rejected_duty_events()
+        assert event["error"]["code"] == "on_duty_elsewhere"
+        assert service.on_duty_officer_id() == on_duty_here
+        assert central.query("SELECT officer_id FROM duty_periods WHERE id = ?", (period_id,)) == [(officer_id,)]
+    finally:
+        with app.app_context():
+            write_transaction()
+            db.session.delete(db.session.get(DutyPeriod, period_id))
+            db.session.delete(db.session.get(Desk, desk_id))
+            db.session.commit()
+            db.engine.dispose()
+
+
 def test_uploader_thread_sends_soon_after_a_press_and_stops(kiosk, central):
     service, uploader, kiosk_id = kiosk
     uploader.start()
