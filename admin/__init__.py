@@ -58,6 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE=os.environ.get("ADMIN_TIMEZONE", "Asia/Ho_Chi_Minh"),
         SQLALCHEMY_ENGINE_OPTIONS={},
+        # Connections each engine keeps open (the session's, and the kiosk API's hot path): one for
+        # each request thread (ADMIN_THREADS, 8), the group writer and the alert worker. Beyond it a
+        # connection is opened for one use and closed after it: on PostgreSQL a new server process.
+        DB_POOL_SIZE=int(os.environ.get("ADMIN_DB_POOL_SIZE", "10")),
         # Reverse proxies (nginx) in front of this process; their X-Forwarded-For
         # gives the client address that login throttling counts.
         PROXY_HOPS=int(os.environ.get("ADMIN_PROXY_HOPS", "0")),
@@ -87,6 +91,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             "(for example Asia/Ho_Chi_Minh)."
         ) from None
     _check_alert_channels(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_size", app.config["DB_POOL_SIZE"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
 
