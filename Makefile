@@ -14,6 +14,8 @@ PYTEST := $(PY) -m pytest -q -n 3 --dist loadscope --no-loadscope-reorder
 # PostgreSQL tests use this database and skip if it cannot be reached (CI=true makes that a failure).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
+# The fleet benchmark reaches PostgreSQL as deploy/install-admin.sh makes the service do: through its Unix socket.
+FLEET_DATABASE_URL ?= postgresql+psycopg://postgres@/test?host=/run/postgresql
 
 .PHONY: run test test-at bench translations chromium shellcheck office-tools booted-tree nginx clean
 
@@ -77,7 +79,7 @@ nginx:
 
 bench: $(VENV)/.installed-test chromium nginx
 	$(PY) bench/ingest.py
-	$(PY) bench/fleet.py --database-url $(TEST_DATABASE_URL)
+	$(PY) bench/fleet.py --database-url '$(FLEET_DATABASE_URL)'
 	$(PY) bench/console_session.py
 	$(PY) bench/photo_memory.py
 	$(PY) bench/report.py --ratings 1000000

@@ -24,7 +24,9 @@ CPU per request, and the mix's throughput with the number of instances.
     .venv/bin/python bench/fleet.py [--kiosks 2000] [--seconds 5] [--clients 2] [--connections 4] \\
         [--instances 1,2,3] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-The database defaults to TEST_DATABASE_URL. (f) needs nginx (Debian's
+The database defaults to TEST_DATABASE_URL; ``make bench`` gives the Unix
+socket (``host=/run/postgresql``), as ``deploy/install-admin.sh`` configures
+the service, which costs less per statement than TCP. (f) needs nginx (Debian's
 ``nginx`` package): it runs in the foreground on a throwaway configuration
 in a temporary directory, never as the system's service, and is skipped
 without it. Traffic goes to 127.0.0.1 only; every phase is bounded in time

@@ -31,8 +31,8 @@ from sqlalchemy.engine import Connection
 
 from ..db import db, utcnow
 from ..driver import Driver, cursor, driver_for
-from ..models import AuditEntry, Rating
-from ..reports.daily_counts import by_month, increment_counts
+from ..models import NO_OFFICER, AuditEntry, Rating
+from ..reports.daily_counts import by_month, counts_from, increment_counts
 from .auth import KioskRef
 from .idempotent import settle
 from .validation import PreparedRatings, ValidRating, prepare_ratings
@@ -76,7 +76,6 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
     # With their reasons, before the look-up below: a UUID that two batches
     # carry is compared with the row the first just stored.
     inserted = _insert(cur, driver, owner)
-    new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
     _take_in_complaints(cur, driver, [bound for key, bound in inserted.items() if key in owner[key].complaints])
     _record_officers_not_on_duty(cur, driver, [(key, owner[key]) for key in inserted])
     pending = [key for batch in batches for key in batch.rows if owner[key] is not batch or key not in inserted]
@@ -92,7 +91,6 @@ def write_ratings(conn: Connection, batches: list[PreparedRatings]) -> list[Batc
         contents = {key: _content(batch, row) for key, row in batch.rows.items() if key not in mine}
         settle(result, batch.order, mine, _as_sent(stored, contents), contents, "rating")
         results.append(result)
-    _count(cur, driver, new_rows)
     return results
 
 
@@ -164,12 +162,17 @@ def _execute_in_chunks(cur: Any, driver: Driver, sql_for: Callable[[int], str], 
 
 
 def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict[str, Any]:
-    """Insert the ratings whose UUID is new, with their reasons; ``{UUID: UUID as bound}`` of those inserted."""
+    """Insert the ratings whose UUID is new, with their reasons and the counts they add.
+
+    Returns ``{UUID: UUID as bound}`` of those inserted.
+    """
     rows = _bound_rows(driver, owner)
     if driver.dialect.name == "postgresql":
         return _insert_returning(cur, driver, owner, rows)
     inserted = _insert_counted(cur, driver, rows)
-    _store_reasons(cur, driver, [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()])
+    new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
+    _store_reasons(cur, driver, new_rows)
+    _count(cur, driver, new_rows)
     return inserted
 
 
@@ -198,31 +201,36 @@ def _bound_rows(driver: Driver, owner: dict[str, PreparedRatings]) -> list[tuple
 
 @lru_cache(maxsize=64)
 def _insert_returning_sql(n_rows: int, n_links: int, uuid_type: str) -> str:
-    """PostgreSQL: the insert of ``n_rows`` ratings and ``n_links`` of their reasons, returning the UUIDs inserted."""
+    """PostgreSQL: the insert of ``n_rows`` ratings, ``n_links`` of their reasons and the counts they add.
+
+    It returns the UUIDs it inserted.
+    """
     row = "(" + ", ".join(["?"] * len(INSERT_FIELDS)) + ")"
-    insert = (
-        f"INSERT INTO ratings ({', '.join(INSERT_FIELDS)}) VALUES {', '.join([row] * n_rows)} "
-        "ON CONFLICT (uuid) DO NOTHING RETURNING id, uuid"
-    )
+    parts = [
+        f"new AS (INSERT INTO ratings ({', '.join(INSERT_FIELDS)}) VALUES {', '.join([row] * n_rows)} "
+        f"ON CONFLICT (uuid) DO NOTHING RETURNING id, uuid, day, COALESCE(officer_id, {NO_OFFICER}) AS officer_id, "
+        "desk_id, score)"
+    ]
+    if n_links:
+        parts += [
+            f"links (code, uuid) AS (VALUES {', '.join(['(?, ?)'] * n_links)})",
+            "reasons AS (INSERT INTO rating_reasons (rating_id, reason_code) SELECT new.id, links.code "
+            f"FROM links JOIN new ON new.uuid = CAST(links.uuid AS {uuid_type}) RETURNING rating_id, reason_code)",
+        ]
+    parts += counts_from("new", "reasons" if n_links else None)
     # As text, the UUID comes back as it was bound (see ``STORED_SQL``).
-    if not n_links:
-        return f"WITH new AS ({insert}) SELECT CAST(uuid AS VARCHAR) FROM new"
-    return (
-        f"WITH new AS ({insert}), links (code, uuid) AS (VALUES {', '.join(['(?, ?)'] * n_links)}), "
-        "reasons AS (INSERT INTO rating_reasons (rating_id, reason_code) SELECT new.id, links.code "
-        f"FROM links JOIN new ON new.uuid = CAST(links.uuid AS {uuid_type})) "
-        "SELECT CAST(uuid AS VARCHAR) FROM new"
-    )
+    return f"WITH {', '.join(parts)} SELECT CAST(uuid AS VARCHAR) FROM new"
 
 
 def _insert_returning(
     cur: Any, driver: Driver, owner: dict[str, PreparedRatings], rows: list[tuple[str, tuple]],
 ) -> dict[str, Any]:
-    """PostgreSQL: the ratings and their reasons in one statement per chunk, which says which UUIDs were new.
+    """PostgreSQL: the ratings, their reasons and counts in one statement per chunk, which says which UUIDs were new.
 
     A rating whose UUID is stored already is skipped by the insert, and its
-    reasons with it (they join the rows inserted): no savepoint to undo, and
-    one round trip for a group of one-rating requests.
+    reasons and counts with it (they are made from the rows inserted): no
+    savepoint to undo, and one statement before the commit for a group of
+    one-rating requests.
     """
     uuid_type = driver.type_sql(Rating.__table__.c.uuid.type)
     inserted: dict[str, Any] = {}
@@ -403,13 +411,11 @@ def _record_officers_not_on_duty(cur: Any, driver: Driver, new: list[tuple[str, 
 
 
 def _count(cur: Any, driver: Driver, new_rows: NewRows) -> None:
-    """Add the new ratings to the daily counts the reports read."""
+    """SQLite: add the new ratings to the daily counts the reports read (``counts_from`` on PostgreSQL)."""
     scores = Counter((row.day, row.officer_id or 0, batch.desk_id, row.score) for _, batch, row in new_rows)
     reasons = Counter(
         (row.day, row.officer_id or 0, batch.desk_id, code) for _, batch, row in new_rows for code in row.reasons
     )
-    increment_counts(cur, driver, [
-        ("daily_counts", "score", scores),
-        ("monthly_counts", "score", by_month(scores)),
-        ("daily_reason_counts", "reason_code", reasons),
-    ])
+    increment_counts(cur, driver, "daily_counts", scores)
+    increment_counts(cur, driver, "monthly_counts", by_month(scores))
+    increment_counts(cur, driver, "daily_reason_counts", reasons)

@@ -26,53 +26,66 @@ def month_of(day_column):
     return func.date(day_column, "start of month")
 
 
-@lru_cache(maxsize=256)
-def _upsert_sql(table: str, last_key: str, n_rows: int = 0) -> str:
-    """The upsert of one count into ``table``; of ``n_rows`` counts in one statement when ``n_rows`` is given."""
-    keys = f"day, officer_id, desk_id, {last_key}"
-    rows = ", ".join(["(?, ?, ?, ?, ?)"] * max(n_rows, 1))
+KEYS = {"daily_counts": "score", "monthly_counts": "score", "daily_reason_counts": "reason_code"}
+
+
+@lru_cache(maxsize=4)
+def _upsert_sql(table: str) -> str:
+    keys = f"day, officer_id, desk_id, {KEYS[table]}"
     return (
-        f"INSERT INTO {table} ({keys}, count) VALUES {rows} "
+        f"INSERT INTO {table} ({keys}, count) VALUES (?, ?, ?, ?, ?) "
         f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count"
     )
 
 
-# One table's increments: the table, the last column of its key, and the count of each key.
-Increments = tuple[str, str, Counter]
-# Counts written by one statement at most (five parameters each, well under PostgreSQL's 65,535).
-MAX_COUNTS_PER_STATEMENT = 2000
-
-
-def increment_counts(cur: Any, driver: Driver, increments: list[Increments]) -> None:
-    """Add ``n`` to the count of each ``(day, officer_id, desk_id, last_key)`` of each table, creating missing rows.
+def increment_counts(cur: Any, driver: Driver, table: str, counts: Counter) -> None:
+    """Add ``n`` to the count of each ``(day, officer_id, desk_id, last key)`` of ``table``, creating missing rows.
 
     An upsert, so a concurrent insert of the same key (PostgreSQL, several
     processes) adds to it instead of failing. Keys are sorted so that
     concurrent transactions lock rows in the same order and cannot deadlock.
-    On PostgreSQL every table's upsert is one part of a single statement:
-    one round trip for a group of ratings instead of one per table. Every
-    part is in the ``WITH``, none is the main query, so PostgreSQL runs
-    them after it, one after the other, in the same order in every
-    transaction whichever parts it has. SQLite, which
-    has no such statements and no round trips, runs one ``executemany`` per
-    table, as PostgreSQL does for a group too large for one statement.
     """
-    bind_day = driver.binders((Rating.__table__.c.day.type,))[0] or (lambda day: day)
-    parts = [
-        (table, last_key, [(bind_day(day), officer, desk, last, counts[(day, officer, desk, last)])
-                           for day, officer, desk, last in sorted(counts)])
-        for table, last_key, counts in increments if counts
-    ]
-    if driver.dialect.name != "postgresql" or sum(len(rows) for _, _, rows in parts) > MAX_COUNTS_PER_STATEMENT:
-        for table, last_key, rows in parts:
-            cur.executemany(driver.sql(_upsert_sql(table, last_key)), rows)
+    if not counts:
         return
-    if parts:
-        upserts = ", ".join(
-            f"add_{table} AS ({_upsert_sql(table, last_key, len(rows))})" for table, last_key, rows in parts
-        )
-        values = [value for _, _, rows in parts for row in rows for value in row]
-        cur.execute(driver.sql(f"WITH {upserts} SELECT 1"), values)
+    bind_day = driver.binders((Rating.__table__.c.day.type,))[0] or (lambda day: day)
+    cur.executemany(
+        driver.sql(_upsert_sql(table)),
+        [(bind_day(day), officer, desk, last, counts[(day, officer, desk, last)])
+         for day, officer, desk, last in sorted(counts)],
+    )
+
+
+def _upsert_from(table: str, select_sql: str) -> str:
+    keys = f"day, officer_id, desk_id, {KEYS[table]}"
+    return (
+        f"add_{table} AS (INSERT INTO {table} ({keys}, count) {select_sql} ORDER BY 1, 2, 3, 4 "
+        f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count)"
+    )
+
+
+def counts_from(ratings: str, reasons: str | None) -> list[str]:
+    """PostgreSQL: the parts of a ``WITH`` that add to the counts the ratings one statement inserts.
+
+    ``ratings`` names the statement's part returning the new ratings' ``id,
+    day, officer_id`` (``NO_OFFICER`` for nobody), ``desk_id, score``;
+    ``reasons`` the part returning their new reasons' ``rating_id,
+    reason_code``, or None. Grouped, so that each count is one upsert, and
+    sorted as in ``increment_counts``: the ratings, their reasons and the
+    counts of a group of requests are then one statement.
+    """
+    month = "CAST(date_trunc('month', day) AS DATE)"
+    by_score = f"officer_id, desk_id, score, count(*) FROM {ratings} GROUP BY 1, 2, 3, 4"
+    parts = [
+        _upsert_from("daily_counts", f"SELECT day, {by_score}"),
+        _upsert_from("monthly_counts", f"SELECT {month}, {by_score}"),
+    ]
+    if reasons:
+        parts.append(_upsert_from(
+            "daily_reason_counts",
+            f"SELECT r.day, r.officer_id, r.desk_id, x.reason_code, count(*) FROM {reasons} x "
+            f"JOIN {ratings} r ON r.id = x.rating_id GROUP BY 1, 2, 3, 4",
+        ))
+    return parts
 
 
 def by_month(counts: Counter) -> Counter:

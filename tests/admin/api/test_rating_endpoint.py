@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from admin.db import db
 from admin.models import DailyCount, DailyReasonCount, Rating, RatingReason
+from admin.reports.daily_counts import rebuild_daily_counts
 
 VN = timezone(timedelta(hours=7))
 
@@ -247,10 +248,18 @@ def test_ratings_over_500_items_is_413(app, client, world):
 
 
 def test_ratings_500_items_accepted(app, client, world):
-    res = post(client, world.token_a, [rating(i) for i in range(1, 501)])
+    items = [rating(i, score=1 + i % 3, reasons=["slow"] if i % 3 == 0 else []) for i in range(1, 501)]
+    res = post(client, world.token_a, items)
     assert res.status_code == 200
     assert len(res.get_json()["accepted"]) == 500
     assert count(app) == 500
+    # Written in several statements (at most 256 ratings each): every rating counted once, as a recount finds.
+    with app.app_context():
+        kept = sorted((c.score, c.count) for c in db.session.scalars(select(DailyCount)))
+        slow = sum(c.count for c in db.session.scalars(select(DailyReasonCount)))
+        assert sum(n for _, n in kept) == 500 and slow == 166
+        rebuild_daily_counts()
+        assert sorted((c.score, c.count) for c in db.session.scalars(select(DailyCount))) == kept
 
 
 def test_ratings_body_over_1_mib_is_413(app, client, world):
@@ -370,7 +379,8 @@ def test_ratings_failure_midway_stores_nothing(app, client, world, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(admin.api.rating_store, "_count", broken)
+    # Runs after the ratings, their reasons and counts are written, on both databases.
+    monkeypatch.setattr(admin.api.rating_store, "_record_officers_not_on_duty", broken)
     res = post(client, world.token_a, [rating(1, reasons=["slow"])])
     assert res.status_code == 500
     assert res.get_json()["error"]["code"] == "internal_error"
