@@ -346,7 +346,9 @@ def test_ratings_after_heartbeat_with_wrong_clock_flagged(app, client, world):
 
 
 def test_ratings_daily_counts_follow_ratings(app, client, world):
-    day = datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)  # 06:30 on the 21st in Vietnam
+    # Ten days ago at 23:30 UTC, 06:30 the next day in Vietnam: inside the world's duty period whatever today is.
+    day = (datetime.now(timezone.utc) - timedelta(days=10)).replace(hour=23, minute=30, second=0, microsecond=0)
+    in_vietnam = day.astimezone(VN).date().isoformat()
     with app.app_context():
         from admin.models import Kiosk
 
@@ -366,9 +368,9 @@ def test_ratings_daily_counts_follow_ratings(app, client, world):
         }
         reasons = [(c.officer_id, c.reason_code, c.count) for c in db.session.scalars(select(DailyReasonCount))]
     assert counts == {
-        ("2026-11-21", world.officer_a_id, 3): 2,
-        ("2026-11-21", world.officer_a_id, 1): 1,
-        ("2026-11-21", 0, 2): 1,
+        (in_vietnam, world.officer_a_id, 3): 2,
+        (in_vietnam, world.officer_a_id, 1): 1,
+        (in_vietnam, 0, 2): 1,
     }
     assert reasons == [(world.officer_a_id, "slow", 1)]
 
