@@ -1,7 +1,8 @@
 """The uploader: a background thread that empties the outbox into the central service.
 
 Each round fetches the config when needed (``If-None-Match``), sends duty
-events, then ratings in batches of up to 500, oldest first, fetches changed
+events, then ratings in batches of up to 500, oldest first (the duty events
+made meanwhile before each batch), fetches changed
 officer photos, and sends a heartbeat every ``heartbeat_s``. A rating is
 deleted only once the server acknowledged it; rejected ones are set aside.
 
@@ -148,7 +149,6 @@ class Uploader(threading.Thread):
         if config is None or self._config_stale:
             self._fetch_config()
         try:
-            self._send_duty_events()
             self._send_ratings()
         except Unavailable as err:
             # The heartbeat still goes when due, to tell the central service why nothing arrives.
@@ -227,6 +227,8 @@ class Uploader(threading.Thread):
         self._send(self.outbox.sendable_duty_events, self.central.post_duty, self.service.settle_duty_events)
 
     def _send_ratings(self) -> None:
+        """Send the pending ratings, each batch after the sign-ins and sign-outs pending before it."""
+
         def fetch(limit: int) -> list[dict[str, Any]]:
             # An officer may sign in while a backlog goes out: the sign-in goes before the
             # next batch, so the central service knows who was on duty when it checks them.

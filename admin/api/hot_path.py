@@ -14,10 +14,11 @@ on it; it is thrown away and the statement runs once more on a new
 connection, which is what the check would have done beforehand.
 
 A heartbeat is written here too, on PostgreSQL, by its token look-up
-itself: one autocommitted statement that does not wait for the disk (``synchronous_commit = off`` on
-these connections only): a heartbeat only replaces the kiosk's last one,
-and a crash of the database could lose at most the heartbeats of its last
-fraction of a second, which the next minute's replace. It is visible to
+itself: one autocommitted statement that does not wait for the disk
+(``synchronous_commit = off`` on these connections only): a heartbeat only
+replaces the kiosk's last one, and a crash of the database could lose at
+most the heartbeats of its last fraction of a second, which the next
+minute's replace. It is visible to
 every other connection as soon as it returns, like any commit; ratings, which
 must survive a power cut, are never written here (``writer``).
 

@@ -169,7 +169,7 @@ def _insert(cur: Any, driver: Driver, owner: dict[str, PreparedRatings]) -> dict
     rows = _bound_rows(driver, owner)
     if driver.dialect.name == "postgresql":
         return _insert_returning(cur, driver, owner, rows)
-    inserted = _insert_counted(cur, driver, rows)
+    inserted = _insert_without_returning(cur, driver, rows)
     new_rows = [(bound, owner[key], owner[key].rows[key]) for key, bound in inserted.items()]
     _store_reasons(cur, driver, new_rows)
     _count(cur, driver, new_rows)
@@ -246,7 +246,7 @@ def _insert_returning(
     return inserted
 
 
-def _insert_counted(cur: Any, driver: Driver, rows: list[tuple[str, tuple]]) -> dict[str, Any]:
+def _insert_without_returning(cur: Any, driver: Driver, rows: list[tuple[str, tuple]]) -> dict[str, Any]:
     """SQLite: insert ``rows`` whose UUID is new; ``{UUID: UUID as bound}`` of those inserted.
 
     Usually every UUID is new: the rows then go in a few multi-row

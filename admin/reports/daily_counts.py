@@ -29,13 +29,18 @@ def month_of(day_column):
 KEYS = {"daily_counts": "score", "monthly_counts": "score", "daily_reason_counts": "reason_code"}
 
 
-@lru_cache(maxsize=4)
-def _upsert_sql(table: str) -> str:
+def _upsert(table: str, rows_sql: str) -> str:
+    """The insert into ``table`` of the counts ``rows_sql`` gives, each added to the count of its key if there is one."""
     keys = f"day, officer_id, desk_id, {KEYS[table]}"
     return (
-        f"INSERT INTO {table} ({keys}, count) VALUES (?, ?, ?, ?, ?) "
+        f"INSERT INTO {table} ({keys}, count) {rows_sql} "
         f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count"
     )
+
+
+@lru_cache(maxsize=4)
+def _upsert_sql(table: str) -> str:
+    return _upsert(table, "VALUES (?, ?, ?, ?, ?)")
 
 
 def increment_counts(cur: Any, driver: Driver, table: str, counts: Counter) -> None:
@@ -56,11 +61,7 @@ def increment_counts(cur: Any, driver: Driver, table: str, counts: Counter) -> N
 
 
 def _upsert_from(table: str, select_sql: str) -> str:
-    keys = f"day, officer_id, desk_id, {KEYS[table]}"
-    return (
-        f"add_{table} AS (INSERT INTO {table} ({keys}, count) {select_sql} ORDER BY 1, 2, 3, 4 "
-        f"ON CONFLICT ({keys}) DO UPDATE SET count = {table}.count + excluded.count)"
-    )
+    return f"add_{table} AS ({_upsert(table, f'{select_sql} ORDER BY 1, 2, 3, 4')})"
 
 
 def counts_from(ratings: str, reasons: str | None) -> list[str]:
